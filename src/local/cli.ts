@@ -1,0 +1,234 @@
+/**
+ * `fc-nas-images`: the local runtime. It runs the two FC functions on one machine, with a folder as the NAS,
+ * by building exactly the events FC would deliver and calling the functions' exported handlers.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger, levelFromEnv } from '../log';
+import { parseInterval } from './interval';
+import { buildCrawlerContext, buildTimerEvent } from './timer-invocation';
+import { createLocalServer, listen, type HttpHandler } from './serve';
+import { startScheduler } from './scheduler';
+import { startDemoSite } from './demo-site';
+
+export interface Io {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+}
+
+const defaultIo: Io = {
+  stdout: (line) => process.stdout.write(line + '\n'),
+  stderr: (line) => process.stderr.write(line + '\n'),
+};
+
+const USAGE = `usage: fc-nas-images <command> [flags]
+
+  serve  --nas DIR [--port 9000] [--host 127.0.0.1]
+         serve the image function over HTTP, as FC's HTTP trigger would
+  crawl  --nas DIR --url URL [--pages N] [--cutoff KB] [--timeout SECONDS] [--payload JSON] [--debug]
+         invoke the crawler once, as FC's timer trigger would; the result JSON is the last line of stdout
+  start  [--nas DIR] [--port 9000] [--host 127.0.0.1] [--interval 5m] [--url URL] [--pages N] [--cutoff KB]
+         [--timeout SECONDS] [--payload JSON] [--config FILE]
+         serve, and invoke the crawler every interval; without a seed URL, crawl the built-in demo site
+  remote <invoke-crawler|status|set-seed> ...
+         control the deployed functions through the FC API`;
+
+class UsageError extends Error {}
+
+type Flags = Record<string, string | boolean | undefined>;
+
+function numberFlag(flags: Flags, name: string): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function jsonObjectFlag(text: string | undefined, what: string): Record<string, unknown> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${what} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${what} must be a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+/** Payload precedence: defaults < --config file < --payload < individual flags. */
+function crawlPayload(flags: Flags, nas: string, defaults: Record<string, unknown>): Record<string, unknown> {
+  const config = typeof flags.config === 'string' ? jsonObjectFlag(readText(flags.config), `--config ${flags.config}`) : {};
+  const payload: Record<string, unknown> = { numberOfPages: 50, cutoffSize: 10, debug: false, ...defaults, ...config, ...jsonObjectFlag(flags.payload as string | undefined, '--payload') };
+  payload.rootDir = nas;
+  if (typeof flags.url === 'string') payload.url = flags.url;
+  const pages = numberFlag(flags, 'pages');
+  if (pages !== undefined) payload.numberOfPages = pages;
+  const cutoff = numberFlag(flags, 'cutoff');
+  if (cutoff !== undefined) payload.cutoffSize = cutoff;
+  if (flags.debug === true) payload.debug = true;
+  return payload;
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+function nasDir(flags: Flags): string {
+  const dir = path.resolve(typeof flags.nas === 'string' ? flags.nas : 'nas');
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+async function imageHandler(nas: string): Promise<HttpHandler> {
+  // The image function reads its root from the environment, exactly as on FC.
+  process.env.NAS_ROOT = nas;
+  return (await import('../../functions/image/index')).handler;
+}
+
+async function crawlerHandler() {
+  return (await import('../../functions/crawler/index')).handler;
+}
+
+const FLAG_SPEC = {
+  nas: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  url: { type: 'string' },
+  pages: { type: 'string' },
+  cutoff: { type: 'string' },
+  timeout: { type: 'string' },
+  payload: { type: 'string' },
+  config: { type: 'string' },
+  interval: { type: 'string' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function timeoutFlag(flags: Flags): number {
+  const t = numberFlag(flags, 'timeout') ?? 300;
+  if (t <= 0) throw new UsageError('--timeout must be a positive number of seconds');
+  return t;
+}
+
+function portFlag(flags: Flags): number {
+  const port = numberFlag(flags, 'port') ?? 9000;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got ${port}`);
+  return port;
+}
+
+async function serve(flags: Flags, io: Io): Promise<number> {
+  const nas = nasDir(flags);
+  const logger = createLogger({ component: 'serve' }, undefined, levelFromEnv());
+  const server = createLocalServer({ handler: await imageHandler(nas), logger });
+  const { url } = await listen(server, portFlag(flags), typeof flags.host === 'string' ? flags.host : '127.0.0.1');
+  io.stdout(`image function serving ${nas} at ${url}`);
+  await new Promise<void>((resolve) => server.on('close', resolve));
+  return 0;
+}
+
+async function crawl(flags: Flags, io: Io): Promise<number> {
+  const payload = crawlPayload(flags, nasDir(flags), {});
+  if (typeof payload.url !== 'string') throw new UsageError('crawl needs --url URL (or "url" in --payload)');
+  const handler = await crawlerHandler();
+  const result = await handler(buildTimerEvent(payload), buildCrawlerContext(timeoutFlag(flags)));
+  io.stdout(JSON.stringify(result));
+  if (result.error) {
+    io.stderr(`crawl failed: ${result.error}`);
+    return 1;
+  }
+  return 0;
+}
+
+function progressLine(run: number, r: Awaited<ReturnType<Awaited<ReturnType<typeof crawlerHandler>>>>): string {
+  if (r.error) return `crawl #${run}: failed: ${r.error}`;
+  if (r.skipped) return `crawl #${run}: skipped (${r.skipped})`;
+  const mb = (r.totalImageSize / 1e6).toFixed(1);
+  return `crawl #${run}: +${r.pagesCrawledThisRun} pages, +${r.imagesDownloadedThisRun} images in ${(r.durationMs / 1000).toFixed(1)}s; total ${r.totalCrawlCount} pages, ${r.totalImageDownloaded} images (${mb} MB); frontier ${r.frontierSize}, failed ${r.failedCount}${r.done ? ', done' : ''}`;
+}
+
+async function start(flags: Flags, io: Io): Promise<number> {
+  const nas = nasDir(flags);
+  const interval = parseInterval(typeof flags.interval === 'string' ? flags.interval : '5m');
+  if (!interval.ok) throw new UsageError(interval.error);
+  const timeout = timeoutFlag(flags);
+  const logger = createLogger({ component: 'start' }, undefined, levelFromEnv());
+
+  const seed = process.env.CRAWL_URL ? { url: process.env.CRAWL_URL } : {};
+  const payload = crawlPayload(flags, nas, seed);
+  let demo: Awaited<ReturnType<typeof startDemoSite>> | undefined;
+  if (typeof payload.url !== 'string') {
+    demo = await startDemoSite();
+    payload.url = demo.url;
+    // Only the demo site itself may be a private address.
+    payload.allowPrivateNetworks = ['127.0.0.1'];
+    io.stdout(`no seed URL configured: crawling the built-in demo site at ${demo.url}`);
+  }
+
+  const server = createLocalServer({ handler: await imageHandler(nas), logger });
+  const { url } = await listen(server, portFlag(flags), typeof flags.host === 'string' ? flags.host : '127.0.0.1');
+  io.stdout(`open ${url} (image function serving ${nas})`);
+  io.stdout(`crawler: ${payload.url} every ${flags.interval ?? '5m'}, ${payload.numberOfPages} pages per run`);
+
+  const handler = await crawlerHandler();
+  const scheduler = startScheduler({
+    intervalMs: interval.value,
+    invoke: () => handler(buildTimerEvent(payload), buildCrawlerContext(timeout)),
+    onResult: (result, run) => io.stdout(progressLine(run, result)),
+    onError: (error, run) => logger.error('crawler invocation threw', { run, error }),
+    onSkippedTick: (run) => io.stdout(`crawl #${run} still running: timer tick skipped`),
+  });
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  io.stdout('stopping: waiting for the crawler run in flight');
+  await scheduler.stop();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await demo?.close();
+  return 0;
+}
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'remote') {
+      const { runRemote } = await import('../remote/cli');
+      return await runRemote(rest, { ...io, env: process.env });
+    }
+    const { values } = parseArgs({ args: rest, options: FLAG_SPEC, strict: true, allowPositionals: false });
+    if (values.help || command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      io.stdout(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    switch (command) {
+      case 'serve':
+        return await serve(values, io);
+      case 'crawl':
+        return await crawl(values, io);
+      case 'start':
+        return await start(values, io);
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (e) {
+    const error = e as Error & { code?: string };
+    const usage = e instanceof UsageError || error.code?.startsWith('ERR_PARSE_ARGS');
+    io.stderr(`fc-nas-images ${command ?? ''}: ${error.message.split('\n')[0]}${usage ? ' (see --help)' : ''}`);
+    return usage ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
