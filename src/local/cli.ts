@@ -11,6 +11,7 @@ import { buildCrawlerContext, buildTimerEvent } from './timer-invocation';
 import { createLocalServer, listen, type HttpHandler } from './serve';
 import { startScheduler } from './scheduler';
 import { startDemoSite } from './demo-site';
+import { readDeployDefaults } from './deploy-defaults';
 
 export interface Io {
   stdout: (line: string) => void;
@@ -89,11 +90,19 @@ function nasDir(flags: Flags): string {
 async function imageHandler(nas: string): Promise<HttpHandler> {
   // The image function reads its root from the environment, exactly as on FC.
   process.env.NAS_ROOT = nas;
-  return (await import('../../functions/image/index')).handler;
+  return loadModule<typeof import('../../functions/image/index')>('../../functions/image/index').handler;
 }
 
 async function crawlerHandler() {
-  return (await import('../../functions/crawler/index')).handler;
+  return loadModule<typeof import('../../functions/crawler/index')>('../../functions/crawler/index').handler;
+}
+
+/**
+ * Loaded on first use, so `crawl` never pays for OpenCV and `serve` never for the crawler. A plain require keeps
+ * this working both under tsx's CommonJS hook (bin/) and as compiled JS (dist/).
+ */
+function loadModule<T>(id: string): T {
+  return require(id) as T;
 }
 
 const FLAG_SPEC = {
@@ -155,13 +164,16 @@ function progressLine(run: number, r: Awaited<ReturnType<Awaited<ReturnType<type
 
 async function start(flags: Flags, io: Io): Promise<number> {
   const nas = nasDir(flags);
-  const interval = parseInterval(typeof flags.interval === 'string' ? flags.interval : '5m');
+  // The timer interval and payload defaults come from s.yaml, so local runs behave like the deployment.
+  const deploy = readDeployDefaults();
+  const interval = typeof flags.interval === 'string' ? parseInterval(flags.interval) : { ok: true as const, value: deploy.intervalMs };
   if (!interval.ok) throw new UsageError(interval.error);
   const timeout = timeoutFlag(flags);
   const logger = createLogger({ component: 'start' }, undefined, levelFromEnv());
 
-  const seed = process.env.CRAWL_URL ? { url: process.env.CRAWL_URL } : {};
-  const payload = crawlPayload(flags, nas, seed);
+  const { url: deployUrl, ...deployPayload } = deploy.payload;
+  const seedUrl = process.env.CRAWL_URL || (typeof deployUrl === 'string' && deployUrl ? deployUrl : undefined);
+  const payload = crawlPayload(flags, nas, { ...deployPayload, ...(seedUrl ? { url: seedUrl } : {}) });
   let demo: Awaited<ReturnType<typeof startDemoSite>> | undefined;
   if (typeof payload.url !== 'string') {
     demo = await startDemoSite();
@@ -173,8 +185,8 @@ async function start(flags: Flags, io: Io): Promise<number> {
 
   const server = createLocalServer({ handler: await imageHandler(nas), logger });
   const { url } = await listen(server, portFlag(flags), typeof flags.host === 'string' ? flags.host : '127.0.0.1');
-  io.stdout(`open ${url} (image function serving ${nas})`);
-  io.stdout(`crawler: ${payload.url} every ${flags.interval ?? '5m'}, ${payload.numberOfPages} pages per run`);
+  io.stdout(`open ${url} (image function serving ${nas}, standing in for the NAS at ${deploy.mountDir})`);
+  io.stdout(`crawler: ${payload.url} every ${Math.round(interval.value / 1000)}s, ${payload.numberOfPages} pages per run`);
 
   const handler = await crawlerHandler();
   const scheduler = startScheduler({
@@ -201,7 +213,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const [command, ...rest] = argv;
   try {
     if (command === 'remote') {
-      const { runRemote } = await import('../remote/cli');
+      const { runRemote } = loadModule<typeof import('../remote/cli')>('../remote/cli');
       return await runRemote(rest, { ...io, env: process.env });
     }
     const { values } = parseArgs({ args: rest, options: FLAG_SPEC, strict: true, allowPositionals: false });

@@ -80,7 +80,7 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
 export function createLocalServer(options: LocalServerOptions): http.Server {
   const { handler, logger } = options;
   const timeout = options.timeoutSeconds ?? 60;
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const started = Date.now();
     // On FC's custom runtime the platform names the request; locally we mint one.
     const header = req.headers['x-fc-request-id'];
@@ -109,6 +109,10 @@ export function createLocalServer(options: LocalServerOptions): http.Server {
         } else res.destroy();
       });
   });
+  // FC's custom runtime reuses connections to the instance; outlive its proxy's idle timeout instead of resetting.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  return server;
 }
 
 export function listen(server: http.Server, port: number, host: string): Promise<{ url: string; port: number }> {
