@@ -1,0 +1,89 @@
+/**
+ * Cold load of a big crawl state: 1M visited URLs and a 100k frontier in a snapshot, plus a 50k-line journal,
+ * loaded by a fresh process the way a crawler invocation does (StateStore.load + CrawlState.fromStore).
+ * Target: under 1 s. Prints a markdown table and writes bench/results/state-load.md.
+ * Usage: npx tsx bench/state-load.ts   (BENCH_SMOKE=1 for a tiny run)
+ */
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CrawlState } from '../src/crawler/state';
+import { StateStore } from '../src/nas/state-store';
+import { isSmoke } from './lib/mode';
+import { markdownTable, publish, verdict } from './lib/report';
+
+interface LoadMeasure {
+  ms: number;
+  /** User + system CPU time of the load: what it costs without the machine's other load. */
+  cpuMs: number;
+  peakRssMb: number;
+  visited: number;
+  frontier: number;
+}
+
+const RUNS = 3;
+
+/** In the child: load the state once, cold, and report. */
+async function measureLoad(dir: string): Promise<void> {
+  const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  const store = new StateStore(path.join(dir, 'crawl-state'), dir);
+  const state = CrawlState.fromStore(await store.load());
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const { user, system } = process.cpuUsage(cpu);
+  const measure: LoadMeasure = { ms, cpuMs: (user + system) / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024, visited: state.history.size, frontier: state.frontier.size };
+  process.stdout.write(JSON.stringify(measure) + '\n');
+}
+
+async function build(dir: string, visited: number, frontier: number, journal: number): Promise<{ snapshotMb: number }> {
+  const state = new CrawlState();
+  const url = (i: number) => `https://www.example.com/articles/${Math.floor(i / 1000)}/page-${i}.html?ref=listing`;
+  for (let i = 0; i < visited + frontier; i++) state.push(url(i), 3, 'dfs');
+  for (let i = 0; i < visited; i++) state.visited(url(i));
+  const store = new StateStore(path.join(dir, 'crawl-state'), dir);
+  await store.load();
+  await store.compact(state.toSnapshot());
+  const lines: string[] = [];
+  for (let i = 0; i < journal; i++) lines.push(i % 2 ? state.visited(url(visited + i)) : state.push(url(visited + frontier + i), 4, 'dfs')!);
+  await store.append(lines);
+  await store.close();
+  const snapshot = (await fs.readdir(path.join(dir, 'crawl-state'))).find((n) => n.startsWith('snapshot.'))!;
+  return { snapshotMb: (await fs.stat(path.join(dir, 'crawl-state', snapshot))).size / 2 ** 20 };
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--load') return measureLoad(process.argv[3]);
+  const visited = isSmoke() ? 10_000 : 1_000_000;
+  const frontier = visited / 10;
+  const journal = visited / 20;
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'state-load-'));
+  try {
+    const { snapshotMb } = await build(dir, visited, frontier, journal);
+    const measures: LoadMeasure[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', __filename, '--load', dir], { encoding: 'utf8' });
+      measures.push(JSON.parse(out.trim().split('\n').pop()!) as LoadMeasure);
+    }
+    const best = Math.min(...measures.map((m) => m.ms));
+    const worst = Math.max(...measures.map((m) => m.ms));
+    const rss = Math.max(...measures.map((m) => m.peakRssMb));
+    const cpuMs = Math.min(...measures.map((m) => m.cpuMs));
+    const m = measures[0];
+    const table = markdownTable(
+      ['state', 'snapshot size', 'cold load, wall (best / worst of 3)', 'CPU time (best)', 'peak RSS of the loading process', 'target < 1 s'],
+      [[`${m.visited.toLocaleString('en')} visited, ${m.frontier.toLocaleString('en')} in the frontier, ${journal.toLocaleString('en')} journal lines`, `${snapshotMb.toFixed(0)} MB`, `${best.toFixed(0)} ms / ${worst.toFixed(0)} ms`, `${cpuMs.toFixed(0)} ms`, `${rss.toFixed(0)} MB`, verdict(best < 1000)]],
+    );
+    // Imported here, not at the top: it loads sharp and OpenCV, which the measured child must not carry.
+    const { machineHeader } = await import('./lib/machine');
+    const load = `load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min) when measured`;
+    publish('state-load', `# Crawl state cold load\n\n${machineHeader([`a fresh Node process per load, ${RUNS} runs`, load])}\n\n${table}\n`);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${(e as Error).stack ?? e}\n`);
+  process.exitCode = 1;
+});

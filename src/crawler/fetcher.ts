@@ -1,0 +1,203 @@
+/**
+ * HTTP GET for the crawler: an undici pool with connect/headers/body timeouts, bounded concurrency, redirects
+ * followed by hand (so every hop passes the SSRF guard and the caller's hop check), byte caps on the decoded
+ * body, and retries with backoff for transient failures (5xx, 429, timeouts, resets).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import { Agent, request } from 'undici';
+import { Semaphore } from './semaphore';
+import { addressChecker, guardedLookup, refuseLiteralHost, RefusedAddressError, type AddressPolicy } from './ssrf';
+import { normaliseUrl } from './url';
+
+export interface FetcherOptions {
+  userAgent: string;
+  requestTimeoutMs: number;
+  retries: number;
+  concurrency: number;
+  allowPrivateNetworks: AddressPolicy;
+  /** Aborts everything in flight when the run must stop. */
+  signal: AbortSignal;
+}
+
+export interface GetOptions {
+  /** A body larger than this (after decoding) fails the fetch. */
+  maxBytes: number;
+  /** A body known (by Content-Length, or once read) to be smaller than this is reported as too small. */
+  minBytes?: number;
+  /** Returns why a redirect target may not be followed, or null. */
+  checkHop?: (url: URL) => string | null;
+  accept?: string;
+}
+
+export type FetchOutcome =
+  | { ok: true; url: string; status: number; contentType: string; body: Buffer }
+  | { ok: false; reason: string; status?: number; tooSmall?: boolean };
+
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+class FetchError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly transient = false,
+  ) {
+    super(message);
+  }
+}
+
+function isTransient(e: unknown): boolean {
+  if (e instanceof FetchError) return e.transient;
+  if (e instanceof RefusedAddressError) return false;
+  const code = (e as { code?: string }).code ?? '';
+  return code.startsWith('UND_ERR_') || ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'].includes(code);
+}
+
+function reasonOf(e: unknown): string {
+  const error = e as { code?: string; message?: string; cause?: unknown };
+  if (error.cause instanceof RefusedAddressError) return error.cause.message;
+  return error.code ? `${error.code}: ${error.message}` : String(error.message ?? e);
+}
+
+export class Fetcher {
+  private readonly agent: Agent;
+  private readonly limit: Semaphore;
+  private readonly check: (address: string) => string | null;
+
+  constructor(private readonly options: FetcherOptions) {
+    this.check = addressChecker(options.allowPrivateNetworks);
+    this.agent = new Agent({
+      connect: { timeout: Math.min(5_000, options.requestTimeoutMs), lookup: guardedLookup(this.check) },
+      connections: options.concurrency,
+      headersTimeout: options.requestTimeoutMs,
+      bodyTimeout: options.requestTimeoutMs,
+    });
+    this.limit = new Semaphore(options.concurrency);
+  }
+
+  async get(url: string, options: GetOptions): Promise<FetchOutcome> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.limit.use(() => this.followRedirects(url, options));
+      } catch (e) {
+        if (this.options.signal.aborted) return { ok: false, reason: 'aborted: the run reached its deadline' };
+        if (!isTransient(e) || attempt >= this.options.retries) {
+          const tries = attempt + 1;
+          return { ok: false, reason: `${reasonOf(e)}${tries > 1 ? ` (after ${tries} attempts)` : ''}`, status: (e as FetchError).status };
+        }
+        await sleep(250 * 2 ** attempt * (0.5 + Math.random()), undefined, { signal: this.options.signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private async followRedirects(start: string, options: GetOptions): Promise<FetchOutcome> {
+    const seen = new Set<string>();
+    let url = start;
+    for (let hop = 0; ; hop++) {
+      const refusal = refuseLiteralHost(new URL(url).hostname, this.check);
+      if (refusal) throw new FetchError(refusal);
+      seen.add(url);
+      const response = await request(url, {
+        dispatcher: this.agent,
+        method: 'GET',
+        signal: AbortSignal.any([this.options.signal, AbortSignal.timeout(this.options.requestTimeoutMs * 3)]),
+        headers: { 'user-agent': this.options.userAgent, accept: options.accept ?? '*/*', 'accept-encoding': 'gzip, deflate, br' },
+      });
+      const { statusCode, headers } = response;
+      const header = (name: string) => {
+        const v = headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      if (REDIRECTS.has(statusCode) && header('location')) {
+        discard(response.body);
+        const next = normaliseUrl(header('location') ?? '', url);
+        if (!next) throw new FetchError(`redirect to an unsupported URL ${JSON.stringify(header('location'))}`, statusCode);
+        if (seen.has(next)) throw new FetchError(`redirect loop at ${next}`, statusCode);
+        if (hop + 1 > MAX_REDIRECTS) throw new FetchError(`more than ${MAX_REDIRECTS} redirects`, statusCode);
+        const hopRefusal = options.checkHop?.(new URL(next));
+        if (hopRefusal) throw new FetchError(`redirect to ${next} refused: ${hopRefusal}`, statusCode);
+        url = next;
+        continue;
+      }
+      if (statusCode >= 500 || statusCode === 429) {
+        discard(response.body);
+        throw new FetchError(`HTTP ${statusCode}`, statusCode, true);
+      }
+      if (statusCode < 200 || statusCode >= 300) {
+        discard(response.body);
+        throw new FetchError(`HTTP ${statusCode}`, statusCode);
+      }
+      const contentType = header('content-type') ?? '';
+      const declared = header('content-encoding') ? NaN : Number(header('content-length') ?? NaN);
+      if (options.minBytes !== undefined && declared < options.minBytes) {
+        discard(response.body);
+        return { ok: false, reason: `smaller than the cutoff (${declared} bytes by Content-Length)`, tooSmall: true };
+      }
+      if (declared > options.maxBytes) {
+        discard(response.body);
+        throw new FetchError(`larger than the cap of ${options.maxBytes} bytes (${declared} by Content-Length)`);
+      }
+      const body = await readCapped(response.body, header('content-encoding'), options.maxBytes);
+      if (options.minBytes !== undefined && body.length < options.minBytes) {
+        return { ok: false, reason: `smaller than the cutoff (${body.length} bytes)`, tooSmall: true };
+      }
+      return { ok: true, url, status: statusCode, contentType, body };
+    }
+  }
+}
+
+/** Drops a body we will not read; destroying it emits an abort error that is expected, so it is not reported. */
+function discard(body: Readable): void {
+  if (body.destroyed) return;
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+function decoderFor(encoding: string | undefined): zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | null {
+  switch ((encoding ?? '').trim().toLowerCase()) {
+    case '':
+    case 'identity':
+      return null;
+    case 'gzip':
+    case 'x-gzip':
+      return zlib.createGunzip();
+    case 'deflate':
+      return zlib.createInflate();
+    case 'br':
+      return zlib.createBrotliDecompress();
+    default:
+      throw new FetchError(`unsupported Content-Encoding ${encoding}`);
+  }
+}
+
+/** Reads the body, decoded, and stops as soon as it passes `maxBytes` (so a compression bomb is cut short too). */
+async function readCapped(raw: Readable, encoding: string | undefined, maxBytes: number): Promise<Buffer> {
+  let decoder: ReturnType<typeof decoderFor>;
+  try {
+    decoder = decoderFor(encoding);
+  } catch (e) {
+    discard(raw);
+    throw e;
+  }
+  const stream: Readable = decoder ? raw.pipe(decoder) : raw;
+  if (decoder) raw.once('error', (e) => decoder.destroy(e));
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of stream) {
+      total += (chunk as Buffer).length;
+      if (total > maxBytes) throw new FetchError(`larger than the cap of ${maxBytes} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } finally {
+    discard(raw);
+    decoder?.destroy();
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,7 @@
+/** Where the crawler keeps things under rootDir; the README lists the same names. */
+export const IMAGE_DIR = 'img';
+export const MANIFEST_FILE = 'manifest.jsonl';
+/** Snapshot, journal and lease files. */
+export const STATE_DIR = 'crawl-state';
+/** Temp files (same file system as img/, renamed into place when whole); emptied at the start of each run. */
+export const TEMP_DIR = 'crawl-state/tmp';

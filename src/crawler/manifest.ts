@@ -1,0 +1,108 @@
+/**
+ * The image manifest, `rootDir/manifest.jsonl`: one JSON line each time the crawler meets a new image URL,
+ *   {"file":"img/<sha256>.<ext>","sourceUrl":"…","page":"…","width":640,"height":480,"bytes":12345,"savedAt":"ISO"}
+ * Identical content found under several URLs shares one file, so a file may have several lines;
+ * readManifest merges them. Lines are appended while holding the crawl lease; a reader skips a torn line.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { MANIFEST_FILE } from './layout';
+
+
+export interface ManifestLine {
+  /** Path relative to rootDir: img/<sha256>.<ext>. */
+  file: string;
+  sourceUrl: string;
+  page: string;
+  width: number;
+  height: number;
+  bytes: number;
+  savedAt: string;
+}
+
+export interface ManifestEntry {
+  file: string;
+  /** Every URL the content was found under, first seen first. */
+  sourceUrls: string[];
+  /** The page on which the image was first found. */
+  firstPage: string;
+  width: number;
+  height: number;
+  bytes: number;
+  savedAt: string;
+}
+
+export class ManifestWriter {
+  private checkedTail = false;
+
+  constructor(private readonly rootDir: string) {}
+
+  async append(lines: ManifestLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    const file = path.join(this.rootDir, MANIFEST_FILE);
+    // A kill mid-append may have left a torn last line: start on a fresh line so the new ones stay whole.
+    const prefix = this.checkedTail ? '' : await newlineNeeded(file);
+    this.checkedTail = true;
+    // Synced before the journal marks the image handled, so a crash cannot leave a saved image unlisted.
+    const handle = await fs.open(file, 'a', 0o644);
+    try {
+      await handle.write(prefix + lines.map((l) => JSON.stringify(l) + '\n').join(''));
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+async function newlineNeeded(file: string): Promise<string> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw e;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return '';
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    return last[0] === 0x0a ? '' : '\n';
+  } finally {
+    await handle.close();
+  }
+}
+
+function isManifestLine(value: unknown): value is ManifestLine {
+  const v = value as ManifestLine;
+  return typeof v === 'object' && v !== null && typeof v.file === 'string' && /^img\/[0-9a-f]{64}\.[a-z]+$/.test(v.file) && typeof v.sourceUrl === 'string';
+}
+
+/** Reads the manifest into file -> entry (keyed by the `img/…` path); an absent manifest is an empty map. */
+export async function readManifest(rootDir: string): Promise<Map<string, ManifestEntry>> {
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(rootDir, MANIFEST_FILE), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw e;
+  }
+  const entries = new Map<string, ManifestEntry>();
+  for (const line of text.split('\n')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      continue; // an empty or torn line
+    }
+    if (!isManifestLine(value)) continue;
+    const entry = entries.get(value.file);
+    if (!entry) {
+      const { sourceUrl, page, ...rest } = value;
+      entries.set(value.file, { ...rest, sourceUrls: [sourceUrl], firstPage: page });
+    } else if (!entry.sourceUrls.includes(value.sourceUrl)) {
+      entry.sourceUrls.push(value.sourceUrl);
+    }
+  }
+  return entries;
+}

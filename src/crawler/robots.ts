@@ -1,0 +1,40 @@
+/**
+ * robots.txt, fetched once per host per run. A missing or unreadable file allows everything; a 5xx answer
+ * means the host is unavailable (RFC 9309), so its pages wait in the frontier for a later run.
+ */
+import robotsParser from 'robots-parser';
+import type { Fetcher } from './fetcher';
+
+export type RobotsVerdict = 'allowed' | 'disallowed' | 'unavailable';
+
+const MAX_ROBOTS_BYTES = 512 * 1024;
+
+export class RobotsRules {
+  private readonly byOrigin = new Map<string, Promise<ReturnType<typeof robotsParser> | 'unavailable' | null>>();
+
+  constructor(
+    private readonly fetcher: Fetcher,
+    private readonly userAgent: string,
+  ) {}
+
+  async verdict(url: string): Promise<RobotsVerdict> {
+    const origin = new URL(url).origin;
+    let rules = this.byOrigin.get(origin);
+    if (!rules) {
+      rules = this.load(origin);
+      this.byOrigin.set(origin, rules);
+    }
+    const robots = await rules;
+    if (robots === 'unavailable') return 'unavailable';
+    if (robots === null) return 'allowed';
+    return robots.isDisallowed(url, this.userAgent) ? 'disallowed' : 'allowed';
+  }
+
+  private async load(origin: string) {
+    const robotsUrl = `${origin}/robots.txt`;
+    const res = await this.fetcher.get(robotsUrl, { maxBytes: MAX_ROBOTS_BYTES, accept: 'text/plain' });
+    if (res.ok) return robotsParser(robotsUrl, res.body.toString('utf8'));
+    if (res.status !== undefined && (res.status >= 500 || res.status === 429)) return 'unavailable' as const;
+    return null;
+  }
+}

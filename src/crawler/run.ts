@@ -1,0 +1,260 @@
+/**
+ * One crawler invocation: take the lease, load the state from the NAS, visit pages until numberOfPages, an empty
+ * frontier or the time budget, committing each page's changes to the journal as it completes, then release.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../log';
+import { acquireLease, type Lease } from '../nas/lease';
+import { StateStore } from '../nas/state-store';
+import { Fetcher } from './fetcher';
+import type { FrontierItem } from './frontier';
+import { IMAGE_DIR, STATE_DIR, TEMP_DIR } from './layout';
+import { ManifestWriter } from './manifest';
+import { PageVisitor, type PageOutcome } from './page-visitor';
+import type { CrawlConfig } from './payload';
+import { RobotsRules } from './robots';
+import { CrawlState, isVisitLine } from './state';
+import { normaliseUrl } from './url';
+
+export interface CrawlResult {
+  totalCrawlCount: number;
+  totalImageDownloaded: number;
+  totalImageSize: number;
+  /** What went wrong this run, one "url: reason" line each (capped). */
+  errorStack: string[];
+  pagesCrawledThisRun: number;
+  imagesDownloadedThisRun: number;
+  frontierSize: number;
+  failedCount: number;
+  /** The frontier is empty: the crawl is complete. */
+  done: boolean;
+  skipped: 'locked' | null;
+  durationMs: number;
+  /** Set when the invocation as a whole failed (bad payload, unusable state). */
+  error?: string;
+}
+
+export interface RunContext {
+  requestId: string;
+  /** Epoch ms when FC kills the invocation. */
+  deadline: number;
+  logger: Logger;
+}
+
+const MAX_ERROR_LINES = 50;
+const COMPACT_MIN_BYTES = 1024 * 1024;
+
+export function failedResult(message: string): CrawlResult {
+  return { ...emptyResult(0), error: message };
+}
+
+function emptyResult(durationMs: number): CrawlResult {
+  return {
+    totalCrawlCount: 0, totalImageDownloaded: 0, totalImageSize: 0, errorStack: [], pagesCrawledThisRun: 0,
+    imagesDownloadedThisRun: 0, frontierSize: 0, failedCount: 0, done: false, skipped: null, durationMs,
+  };
+}
+
+/** Stop taking pages this long before the deadline: max(10 s, 10 % of the budget), at most half of it. */
+export function safetyMarginMs(budgetMs: number): number {
+  return budgetMs <= 0 ? 0 : Math.min(Math.max(10_000, budgetMs / 10), budgetMs / 2);
+}
+
+export async function runCrawl(config: CrawlConfig, ctx: RunContext): Promise<CrawlResult> {
+  const started = Date.now();
+  const logger = ctx.logger.child({ rootDir: config.rootDir, url: config.url });
+  const stateDir = path.join(config.rootDir, STATE_DIR);
+  const tempDir = path.join(config.rootDir, TEMP_DIR);
+  let result: CrawlResult;
+  let lease: Lease | null = null;
+  try {
+    await createRootDir(config.rootDir);
+    await fs.mkdir(tempDir, { recursive: true });
+    await fs.mkdir(path.join(config.rootDir, IMAGE_DIR), { recursive: true });
+    lease = await acquireLease(stateDir, { requestId: ctx.requestId, logger, tempDir });
+    result = lease ? await new CrawlRun(config, ctx, logger, lease, started).run() : { ...emptyResult(0), skipped: 'locked' };
+  } catch (e) {
+    logger.error('crawl run failed', { error: e });
+    result = failedResult(`crawl failed: ${(e as Error).message}`);
+  } finally {
+    await lease?.release().catch((e: unknown) => logger.error('lease release failed', { error: e }));
+  }
+  result.durationMs = Date.now() - started;
+  logger.info('crawl run finished', { ...result, errorStack: result.errorStack.length });
+  return result;
+}
+
+/** rootDir itself may be created, but not its parent: a missing parent means the NAS is not mounted. */
+async function createRootDir(rootDir: string): Promise<void> {
+  try {
+    await fs.mkdir(rootDir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code === 'ENOENT') throw new Error(`the parent of rootDir ${rootDir} does not exist (is the NAS mounted?)`);
+    throw e;
+  }
+}
+
+class CrawlRun {
+  private readonly store: StateStore;
+  private readonly manifest: ManifestWriter;
+  private readonly errors: string[] = [];
+  private pagesCrawled = 0;
+  private imagesSaved = 0;
+  private fatal: Error | null = null;
+  /** Pages done but not yet on the NAS; written together by one flush (group commit: one sync for many pages). */
+  private pending: (PageOutcome & { kind: 'done' })[] = [];
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly config: CrawlConfig,
+    private readonly ctx: RunContext,
+    private readonly logger: Logger,
+    private readonly lease: Lease,
+    private readonly started: number,
+  ) {
+    this.store = new StateStore(path.join(config.rootDir, STATE_DIR), path.join(config.rootDir, TEMP_DIR));
+    this.manifest = new ManifestWriter(config.rootDir);
+  }
+
+  async run(): Promise<CrawlResult> {
+    await this.removeTempFiles();
+    const state = await this.loadState();
+    const budget = this.ctx.deadline - this.started;
+    const margin = safetyMarginMs(budget);
+    const stopTakingAt = this.ctx.deadline - margin;
+    const abort = new AbortController();
+    // In-flight fetches are cut off halfway through the margin, leaving the rest to commit and release.
+    const hardStop = setTimeout(() => abort.abort(), Math.max(0, stopTakingAt + margin / 2 - Date.now()));
+    const fetcher = new Fetcher({ ...this.config, signal: abort.signal });
+    const robots = this.config.respectRobots ? new RobotsRules(fetcher, this.config.userAgent) : null;
+    const visitor = new PageVisitor(this.config, state, fetcher, robots, abort.signal, this.logger);
+    try {
+      await this.seed(state);
+      const postponed = await this.crawl(state, visitor, stopTakingAt);
+      // Back into memory for the counts; on disk they never left the frontier.
+      for (const item of postponed.reverse()) state.frontier.push(item.url, item.depth, false);
+    } finally {
+      clearTimeout(hardStop);
+      // A failed flush was already logged by the page that awaited it; here it only must not skip the clean-up.
+      await this.flushing?.catch((e: unknown) => (this.fatal ??= e as Error));
+      await fetcher.close();
+      await this.store.close();
+    }
+    const frontierSize = state.frontier.size;
+    return {
+      totalCrawlCount: state.totalCrawlCount,
+      totalImageDownloaded: state.totalImageDownloaded,
+      totalImageSize: state.totalImageSize,
+      errorStack: this.errors.slice(0, MAX_ERROR_LINES),
+      pagesCrawledThisRun: this.pagesCrawled,
+      imagesDownloadedThisRun: this.imagesSaved,
+      frontierSize,
+      failedCount: state.failed.size,
+      done: frontierSize === 0 && !this.fatal,
+      skipped: null,
+      durationMs: Date.now() - this.started,
+      ...(this.fatal ? { error: this.fatal.message } : {}),
+    };
+  }
+
+  /** Files left in the temp folder by a killed run; nobody else writes there while we hold the lease. */
+  private async removeTempFiles(): Promise<void> {
+    const dir = path.join(this.config.rootDir, TEMP_DIR);
+    for (const name of await fs.readdir(dir)) await fs.rm(path.join(dir, name), { force: true, recursive: true });
+  }
+
+  private async loadState(): Promise<CrawlState> {
+    const loadStarted = Date.now();
+    const loaded = await this.store.load();
+    for (const warning of loaded.warnings) this.logger.warn('crawl state damaged, recovered', { warning });
+    let state = CrawlState.fromStore(loaded);
+    if (state.skippedLines) this.logger.warn('crawl state journal lines skipped', { lines: state.skippedLines });
+    if (this.config.reset) {
+      this.logger.info('crawl state reset by the payload', { previousPages: state.totalCrawlCount });
+      state = new CrawlState();
+    }
+    // Compact when asked to start over, after damage, or when the journal outgrows the snapshot.
+    const damaged = loaded.warnings.length > 0 || state.skippedLines > 0;
+    if (this.config.reset || damaged || loaded.journalBytes > Math.max(COMPACT_MIN_BYTES, loaded.snapshotBytes / 2)) {
+      await this.store.compact(state.toSnapshot());
+    }
+    this.logger.debug('crawl state loaded', {
+      generation: loaded.generation, visited: state.history.size, frontier: state.frontier.size, ms: Date.now() - loadStarted,
+    });
+    return state;
+  }
+
+  private async seed(state: CrawlState): Promise<void> {
+    const seed = normaliseUrl(this.config.url);
+    if (!seed || state.history.has(seed) || state.frontier.has(seed)) return;
+    await this.commit({ kind: 'done', journal: [state.push(seed, 0, this.config.order)!], manifest: [], errors: [], imagesSaved: 0 });
+  }
+
+  /** The page loop; returns the pages postponed to a later run. */
+  private async crawl(state: CrawlState, visitor: PageVisitor, stopTakingAt: number): Promise<FrontierItem[]> {
+    const postponed: FrontierItem[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let taken = 0;
+    const mayTake = () => taken < this.config.numberOfPages && Date.now() < stopTakingAt && !this.lease.lost && !this.fatal;
+    while (mayTake()) {
+      const item = state.frontier.take(this.config.order);
+      if (!item) {
+        if (inFlight.size === 0) break;
+        await Promise.race(inFlight);
+        continue;
+      }
+      taken++;
+      const task = visitor
+        .visit(item)
+        .then((outcome) => {
+          if (outcome.kind === 'postponed') {
+            taken--;
+            postponed.push(item);
+            return;
+          }
+          return this.commit(outcome);
+        })
+        .catch((e: unknown) => {
+          this.fatal ??= e as Error;
+          postponed.push(item);
+          this.logger.error('page visit failed', { url: item.url, error: e });
+        })
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
+      if (inFlight.size >= this.config.concurrency) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    if (this.lease.lost) this.fatal ??= new Error('the lease was lost to another invocation; the run stopped early');
+    return postponed;
+  }
+
+  /** Settles once the page's lines are synced to the NAS, together with those of pages that finished meanwhile. */
+  private commit(outcome: PageOutcome & { kind: 'done' }): Promise<void> {
+    if (this.lease.lost) return Promise.resolve(); // another invocation owns the state now: write nothing
+    this.pending.push(outcome);
+    this.flushing ??= this.flush();
+    return this.flushing;
+  }
+
+  /** Images are already in img/; the manifest lines go first, then the journal lines that mark the pages done. */
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length > 0 && !this.lease.lost) {
+        const batch = this.pending.splice(0);
+        await this.manifest.append(batch.flatMap((o) => o.manifest));
+        await this.store.append(batch.flatMap((o) => o.journal));
+        for (const outcome of batch) {
+          this.pagesCrawled += outcome.journal.filter(isVisitLine).length;
+          this.imagesSaved += outcome.imagesSaved;
+          for (const line of outcome.errors) if (this.errors.length < MAX_ERROR_LINES) this.errors.push(line);
+        }
+      }
+    } finally {
+      // Cleared in the same step as the last check of `pending`, so a later commit always starts a new flush.
+      this.flushing = null;
+    }
+  }
+}

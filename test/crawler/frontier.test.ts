@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Frontier } from '../../src/crawler/frontier';
+
+const drain = (f: Frontier, order: 'dfs' | 'bfs') => {
+  const out: string[] = [];
+  for (let item = f.take(order); item; item = f.take(order)) out.push(item.url);
+  return out;
+};
+
+describe('frontier', () => {
+  test('dfs takes the last found first; a page found again moves to the top, keeping its smaller depth', () => {
+    const f = new Frontier();
+    f.push('a', 1, true);
+    f.push('b', 1, true);
+    f.push('c', 1, true);
+    f.push('a', 3, true);
+    assert.equal(f.size, 3);
+    assert.deepEqual(f.take('dfs'), { url: 'a', depth: 1 });
+    assert.deepEqual(drain(f, 'dfs'), ['c', 'b']);
+  });
+
+  test('bfs takes the oldest first and holds no duplicates', () => {
+    const f = new Frontier();
+    for (const u of ['a', 'b', 'a', 'c', 'b']) f.push(u, 0, false);
+    assert.equal(f.size, 3);
+    assert.deepEqual(drain(f, 'bfs'), ['a', 'b', 'c']);
+  });
+
+  test('entries() is the live content in push order, and stays compact after many moves', () => {
+    const f = new Frontier();
+    for (let i = 0; i < 5000; i++) f.push(`u${i % 10}`, 0, true);
+    f.remove('u3');
+    assert.deepEqual(
+      f.entries().map((e) => e.url),
+      ['u0', 'u1', 'u2', 'u4', 'u5', 'u6', 'u7', 'u8', 'u9'],
+    );
+    f.take('dfs');
+    assert.equal(f.entries().length, 8);
+  });
+});

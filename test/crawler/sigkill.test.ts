@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { readManifest } from '../../src/crawler/manifest';
+import type { CrawlResult } from '../../src/crawler/run';
+import { crawlOnce, savedImages, sorted, tempNasFolders, testConfig, testPayload } from './helpers';
+import { startTestSite, type TestSite } from './site';
+
+const CHILD = path.join(__dirname, 'crawl-child.ts');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What a run leaves on the NAS: the newest lease number (each run takes a new one) and the journal bytes. */
+async function progress(root: string): Promise<{ lease: number; journal: number }> {
+  const dir = path.join(root, 'crawl-state');
+  let lease = 0;
+  let journal = 0;
+  for (const name of await fs.readdir(dir).catch(() => [])) {
+    if (name.startsWith('lease.')) lease = Math.max(lease, Number(name.slice(6)));
+    if (name.startsWith('journal.')) journal += (await fs.stat(path.join(dir, name))).size;
+  }
+  return { lease, journal };
+}
+
+/** Starts a crawler process; `result` settles with its printed result, or null when it was killed. */
+function startChild(payload: Record<string, unknown>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(payload)], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { ...process.env, LOG_LEVEL: 'error' },
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const result = new Promise<CrawlResult | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (signal === 'SIGKILL') return resolve(null);
+      if (code !== 0) return reject(new Error(`crawler child exited with ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as CrawlResult);
+    });
+  });
+  return { child, result };
+}
+
+describe('crawler processes killed and overlapping', () => {
+  let site: TestSite;
+  const nasFolders = tempNasFolders();
+  const nas = () => nasFolders.make();
+  before(async () => {
+    site = await startTestSite({ pages: 63, imagesPerPage: 2, latencyMs: 15 });
+  });
+  after(async () => {
+    await site.close();
+    await nasFolders.removeAll();
+  });
+
+  test('20 SIGKILLs at random moments: the final image set is exact, with no partial file at any time', { timeout: 150_000 }, async (t) => {
+    const root = await nas();
+    const payload = testPayload(site.url, root, { numberOfPages: 8, concurrency: 2 });
+    let kills = 0;
+    let last: CrawlResult | null = null;
+    let runs = 0;
+    let killedMidCrawl = 0;
+    for (; runs < 100 && !last?.done; runs++) {
+      const { child, result } = startChild(payload);
+      if (kills < 20) {
+        // Wait for the run to take its lease (process start-up is not interesting), then kill at a random moment.
+        const before = await progress(root);
+        while (child.exitCode === null && (await progress(root)).lease <= before.lease) await sleep(5);
+        await sleep(Math.random() * 400);
+        if (child.exitCode === null && child.kill('SIGKILL')) {
+          kills++;
+          if ((await progress(root)).journal > before.journal) killedMidCrawl++;
+        }
+        last = await result;
+      } else {
+        last = await result;
+        assert.ok(last, 'an unkilled run returns its result');
+        assert.equal(last.skipped, null, 'a killed holder never blocks the next run (dead PID frees the lease)');
+      }
+      await savedImages(root); // throws on a file whose content does not match its name
+    }
+    t.diagnostic(`${kills} kills in ${runs} runs, ${killedMidCrawl} of them after the run had committed pages`);
+    assert.equal(kills, 20);
+    assert.ok(killedMidCrawl >= 8, 'most kills land while the crawl is committing pages');
+    assert.equal(last?.done, true);
+    assert.deepEqual(sorted(await savedImages(root)), sorted(site.expectedImages));
+    assert.equal(last.totalImageDownloaded, site.expectedImages.size);
+    assert.equal((await readManifest(root)).size, site.expectedImages.size);
+    assert.deepEqual(await fs.readdir(path.join(root, 'crawl-state', 'tmp')), []);
+  });
+
+  test('every invocation sees what another process wrote: nothing is crawled twice', async () => {
+    const root = await nas();
+    site.requests.length = 0;
+    const here = await crawlOnce(testConfig(site.url, root, { numberOfPages: 4 }));
+    const there = await startChild(testPayload(site.url, root, { numberOfPages: 4 })).result;
+    const hereAgain = await crawlOnce(testConfig(site.url, root, { numberOfPages: 4 }));
+    assert.ok(there);
+    assert.equal(there.totalCrawlCount, here.totalCrawlCount + there.pagesCrawledThisRun);
+    assert.equal(hereAgain.totalCrawlCount, there.totalCrawlCount + hereAgain.pagesCrawledThisRun);
+    const pages = site.requests.filter((r) => r.includes('/page/'));
+    assert.equal(new Set(pages).size, pages.length, 'no page was fetched twice');
+  });
+});

@@ -1,0 +1,199 @@
+/**
+ * A generated website on 127.0.0.1 for crawler tests and benchmarks, with the hostile parts a crawler meets:
+ * cycles, relative links, <base href>, fragments, redirects (one a loop), 404s, a 500 that succeeds on retry,
+ * a response slower than the timeout, a huge page, non-HTML links, one image under two URLs, images below the
+ * cutoff, a non-image served as image/png, a robots.txt that disallows /private/, and links to another host.
+ *
+ * `expectedImages` holds the sha256 of every image a correct crawl saves (with the default 10 KB cutoff).
+ */
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
+
+export interface SiteOptions {
+  /** Pages in the generated tree (page i links to 2i+1 and 2i+2, and back home). */
+  pages?: number;
+  /** Distinct images per page, each above the cutoff. */
+  imagesPerPage?: number;
+  /** Include the hostile feature pages (default true). */
+  features?: boolean;
+  /** How long /slow.html takes to answer, ms. */
+  slowMs?: number;
+  /** Size of /huge.html, bytes. */
+  hugeBytes?: number;
+  /** Extra HTML for the home page (e.g. links to addresses that must be refused). */
+  homeExtra?: string;
+  /** The first this many robots.txt requests answer 503 (the host is then unavailable to the crawler). */
+  robotsFailures?: number;
+  /** Delay before every answer, ms (a slower site keeps a crawl busy for longer). */
+  latencyMs?: number;
+  /** Where /redirect/elsewhere points (e.g. a metadata address), if anywhere. */
+  redirectElsewhere?: string;
+}
+
+export interface TestSite {
+  origin: string;
+  url: string;
+  port: number;
+  /** sha256 of each image a correct crawl saves. */
+  expectedImages: Set<string>;
+  /** Every request as "host path", in arrival order. */
+  requests: string[];
+  /** URLs of the pages reachable from the home page in the tree (without the feature pages). */
+  pageCount: number;
+  close(): Promise<void>;
+}
+
+/** A deterministic noise PNG: incompressible, so its size is about w*h*3 bytes. */
+export async function noisePng(seed: number, size = 72): Promise<Buffer> {
+  const raw = Buffer.alloc(size * size * 3);
+  let x = seed * 2654435761 + 1;
+  for (let i = 0; i < raw.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    raw[i] = x & 0xff;
+  }
+  return sharp(raw, { raw: { width: size, height: size, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+function html(title: string, body: string, head = ''): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}</head><body><h1>${title}</h1>${body}</body></html>`;
+}
+
+export async function startTestSite(options: SiteOptions = {}): Promise<TestSite> {
+  const pages = options.pages ?? 15;
+  const perPage = options.imagesPerPage ?? 2;
+  const features = options.features ?? true;
+  const slowMs = options.slowMs ?? 3000;
+  const hugeBytes = options.hugeBytes ?? 3 * 1024 * 1024;
+
+  const images = new Map<string, Buffer>();
+  const expected = new Set<string>();
+  const addImage = async (path: string, data: Buffer, wanted: boolean) => {
+    images.set(path, data);
+    if (wanted) expected.add(sha256(data));
+  };
+  for (let i = 0; i < pages; i++) for (let j = 0; j < perPage; j++) await addImage(`/img/p${i}-${j}.png`, await noisePng(i * 100 + j + 1), true);
+  if (features) {
+    const shared = await noisePng(999_001);
+    await addImage('/img/shared.png', shared, true);
+    await addImage('/alias/same-as-shared.png', shared, true);
+    await addImage('/img/small.png', await noisePng(999_002, 8), false);
+    await addImage('/img/srcset-small.png', await noisePng(999_003, 60), false);
+    await addImage('/img/srcset-large.png', await noisePng(999_004, 90), true);
+    await addImage('/img/on-flaky.png', await noisePng(999_005), true);
+    await addImage('/img/on-redirected.png', await noisePng(999_006), true);
+    await addImage('/img/on-base.png', await noisePng(999_007), true);
+    await addImage('/private/secret.png', await noisePng(999_008), false);
+    await addImage('/img/on-slow.png', await noisePng(999_009), false);
+  }
+
+  const requests: string[] = [];
+  let flakyFailures = 0;
+  let robotsFailures = options.robotsFailures ?? 0;
+  let origin = '';
+
+  const treePage = (i: number) => {
+    const children = [2 * i + 1, 2 * i + 2].filter((c) => c < pages);
+    const links = children.map((c) => `<a href="${c}.html">page ${c}</a> <a href="/page/${c}.html#section">again with a fragment</a>`).join(' ');
+    const imgs = Array.from({ length: perPage }, (_, j) => `<img src="/img/p${i}-${j}.png" alt="">`).join('');
+    const extra = features && i === 1 ? '<img src="/img/shared.png"><img src="../alias/same-as-shared.png">' : '';
+    return html(`page ${i}`, `${links}${imgs}${extra}<a href="/">home</a><a href="#top">top</a>`);
+  };
+
+  const home = () => {
+    const featureLinks = features
+      ? [
+          '/redirect/to-redirected',
+          '/redirect-loop/a',
+          '/missing.html',
+          '/flaky.html',
+          '/slow.html',
+          '/huge.html',
+          '/files/report.pdf',
+          '/private/secret.html',
+          '/base/index.html',
+          `${origin.replace('127.0.0.1', 'localhost')}/page/0.html`,
+          'mailto:someone@example.com',
+          'javascript:void(0)',
+        ]
+          .map((href) => `<a href="${href}">${href}</a>`)
+          .join(' ') + '<img src="/img/small.png"><img src="/fake.png"><img srcset="/img/srcset-small.png 60w, /img/srcset-large.png 90w">'
+      : '';
+    return html('home', `<a href="/page/0.html">start</a> ${featureLinks} ${features ? '<img src="/img/shared.png">' : ''}${options.homeExtra ?? ''}`);
+  };
+
+  const answer = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    requests.push(`${req.headers.host} ${path}`);
+    const send = (status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': type, ...headers });
+      res.end(body);
+    };
+    const page = /^\/page\/(\d+)\.html$/.exec(path);
+    if (path === '/' || path === '/index.html') return send(200, 'text/html; charset=utf-8', home());
+    if (page && Number(page[1]) < pages) return send(200, 'text/html', treePage(Number(page[1])));
+    if (path === '/redirect/elsewhere' && options.redirectElsewhere) return send(302, 'text/plain', '', { location: options.redirectElsewhere });
+    const image = images.get(path);
+    if (image) return send(200, 'image/png', image);
+    if (!features) return send(404, 'text/plain', 'not found');
+    switch (path) {
+      case '/robots.txt':
+        if (robotsFailures-- > 0) return send(503, 'text/plain', 'busy');
+        return send(200, 'text/plain', 'User-agent: *\nDisallow: /private/\n');
+      case '/redirect/to-redirected':
+        return send(302, 'text/plain', '', { location: '/redirected.html' });
+      case '/redirected.html':
+        return send(200, 'text/html', html('redirected', '<img src="/img/on-redirected.png"><a href="/page/2.html">2</a>'));
+      case '/redirect-loop/a':
+        return send(302, 'text/plain', '', { location: '/redirect-loop/b' });
+      case '/redirect-loop/b':
+        return send(301, 'text/plain', '', { location: '/redirect-loop/a' });
+      case '/flaky.html':
+        if (flakyFailures++ === 0) return send(500, 'text/plain', 'try again');
+        return send(200, 'text/html', html('flaky', '<img src="/img/on-flaky.png">'));
+      case '/slow.html': {
+        const timer = setTimeout(() => send(200, 'text/html', html('slow', '<img src="/img/on-slow.png">')), slowMs);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
+      case '/huge.html':
+        return send(200, 'text/html', html('huge', 'x'.repeat(hugeBytes)));
+      case '/files/report.pdf':
+        return send(200, 'application/pdf', '%PDF-1.4 not really');
+      case '/fake.png':
+        return send(200, 'image/png', html('not an image', 'x'.repeat(20_000)));
+      case '/private/secret.html':
+        return send(200, 'text/html', html('secret', '<img src="/private/secret.png">'));
+      case '/base/index.html':
+        return send(200, 'text/html', html('base', '<a href="4.html">4 via base</a><img src="../img/on-base.png">', '<base href="/page/">'));
+      default:
+        return send(404, 'text/html', html('not found', ''));
+    }
+  };
+  const server = http.createServer((req, res) => {
+    if (!options.latencyMs) return answer(req, res);
+    const timer = setTimeout(() => answer(req, res), options.latencyMs);
+    res.on('close', () => clearTimeout(timer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  origin = `http://127.0.0.1:${port}`;
+  return {
+    origin,
+    url: `${origin}/`,
+    port,
+    expectedImages: expected,
+    requests,
+    pageCount: pages,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
