@@ -2,15 +2,16 @@
  * `npm run package`: builds dist/crawler and dist/image, each a self-contained `code` dir for s.yaml.
  *
  * - crawler (built-in nodejs20): compiled JS + production node_modules without OpenCV.
- * - image (custom.debian12): the same JS + production node_modules with the OpenCV addon (build artefacts
- *   pruned), the shared libraries the addon and Node need beyond glibc (lib/, via ldd), the cascade XMLs
- *   (cascades/), this machine's Node 20 (bin/node) and the bootstrap FC runs.
+ * - image (custom.debian12): the same JS + production node_modules with the slim OpenCV addon (slim-opencv.ts;
+ *   build artefacts pruned), the shared libraries the addon and Node need beyond glibc (lib/, via ldd), the
+ *   cascade XMLs (cascades/), this machine's Node 20 (bin/node) and the bootstrap FC runs.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { productionClosure } from './dependencies';
 import { collectSharedLibraries } from './shared-libraries';
+import { slimOpenCvAddon } from './slim-opencv';
 
 const ROOT = path.resolve(__dirname, '../..');
 export const OPENCV_ADDON = 'node_modules/@u4/opencv4nodejs/build/Release/opencv4nodejs.node';
@@ -92,14 +93,19 @@ function assemble(rootDir: string, buildDir: string, target: string, exclude: re
   copyNodeModules(rootDir, target, exclude);
 }
 
-function addImageRuntime(rootDir: string, target: string): void {
+function addImageRuntime(rootDir: string, target: string, log: (line: string) => void): void {
   const node = fs.realpathSync(process.execPath);
   const nodeTarget = path.join(target, 'bin/node');
   fs.mkdirSync(path.dirname(nodeTarget), { recursive: true });
   fs.copyFileSync(node, nodeTarget);
   fs.chmodSync(nodeTarget, 0o755);
 
-  const libraries = collectSharedLibraries([node, path.join(rootDir, OPENCV_ADDON)]);
+  // Replaces the dev addon copied with node_modules, which links every OpenCV module.
+  const addon = slimOpenCvAddon(rootDir, log);
+  fs.mkdirSync(path.dirname(path.join(target, OPENCV_ADDON)), { recursive: true });
+  fs.copyFileSync(addon, path.join(target, OPENCV_ADDON));
+
+  const libraries = collectSharedLibraries([node, addon]);
   fs.mkdirSync(path.join(target, 'lib'), { recursive: true });
   // Saved under the name the loader asks for; copyFileSync follows the distribution's symlinks.
   for (const library of libraries) fs.copyFileSync(library.file, path.join(target, 'lib', library.name));
@@ -118,7 +124,6 @@ export function buildPackages(options: PackageOptions = {}): BuiltPackage[] {
   const rootDir = path.resolve(options.rootDir ?? ROOT);
   const outDir = path.resolve(options.outDir ?? path.join(rootDir, 'dist'));
   const log = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
-  if (!fs.existsSync(path.join(rootDir, OPENCV_ADDON))) throw new Error(`${OPENCV_ADDON} is missing: run npm run build:opencv`);
 
   const buildDir = path.join(outDir, '.build');
   log('package: compiling TypeScript');
@@ -131,7 +136,7 @@ export function buildPackages(options: PackageOptions = {}): BuiltPackage[] {
   const image = path.join(outDir, 'image');
   log('package: assembling dist/image (custom.debian12)');
   assemble(rootDir, buildDir, image, NOT_IN_ANY_FUNCTION);
-  addImageRuntime(rootDir, image);
+  addImageRuntime(rootDir, image, log);
   fs.rmSync(buildDir, { recursive: true, force: true });
 
   const built: BuiltPackage[] = [

@@ -12,13 +12,23 @@ import path from 'node:path';
 import { buildPackages, NOT_IN_ANY_FUNCTION, OPENCV_ADDON, OPENCV_PACKAGES, type BuiltPackage } from '../../scripts/package/build';
 import { productionClosure } from '../../scripts/package/dependencies';
 import { collectSharedLibraries, parseLdd } from '../../scripts/package/shared-libraries';
+import { SLIM_OPENCV_MODULES, slimOpenCvAddon } from '../../scripts/package/slim-opencv';
 
 const REPO = path.resolve(__dirname, '../..');
 const DEV_ONLY = ['typescript', 'tsx', 'ajv', '@serverless-devs/s', 'playwright-core', 'autocannon', '@types/node'];
+/** FC's limit on a custom runtime's unpacked code. */
+const FC_CODE_LIMIT_BYTES = 500e6;
+/** Libraries that only the OpenCV modules the image function leaves out (highgui, videoio, imgcodecs) pull in. */
+const NOT_NEEDED_FOR_FACES = /^lib(Qt\d|gdal|avcodec|avformat|gst|opencv_(highgui|videoio|imgcodecs))/;
 
-test('ldd collection keeps OpenCV, libstdc++ and libgcc_s, and leaves glibc to the runtime', () => {
-  const libs = collectSharedLibraries([path.join(REPO, OPENCV_ADDON)]);
+/** The OpenCV modules among ldd's libraries, e.g. "core" for libopencv_core.so.406. */
+const openCvModules = (names: string[]) => names.flatMap((n) => /^libopencv_(\w+)\.so/.exec(n)?.[1] ?? []);
+
+test('ldd collection of the slim addon: its OpenCV modules, libstdc++ and libgcc_s, no Qt/FFmpeg/GDAL, no glibc', () => {
+  const libs = collectSharedLibraries([slimOpenCvAddon(REPO, () => {})]);
   const names = libs.map((l) => l.name);
+  assert.deepEqual(openCvModules(names).sort(), [...SLIM_OPENCV_MODULES].sort());
+  assert.deepEqual(names.filter((n) => NOT_NEEDED_FOR_FACES.test(n)), []);
   for (const wanted of ['libopencv_core.so.406', 'libopencv_objdetect.so.406', 'libopencv_imgproc.so.406', 'libstdc++.so.6', 'libgcc_s.so.1']) {
     assert.ok(names.includes(wanted), wanted);
   }
@@ -70,6 +80,9 @@ test('buildPackages makes two self-contained code dirs that load in a fresh Node
   assert.ok(fs.statSync(path.join(image, 'bootstrap')).mode & 0o100, 'bootstrap is executable');
   assert.ok(!exists(image, 'node_modules/@u4/opencv4nodejs/build/Release/obj.target'), 'addon build objects are pruned');
   assert.ok(!exists(image, 'node_modules/@alicloud/fc2') && !exists(image, 'node_modules/node-gyp'));
+  assert.ok(fs.readFileSync(path.join(image, OPENCV_ADDON)).equals(fs.readFileSync(slimOpenCvAddon(REPO, () => {}))), 'ships the slim addon');
+  assert.deepEqual(fs.readdirSync(path.join(image, 'lib')).filter((n) => NOT_NEEDED_FOR_FACES.test(n)), []);
+  assert.ok(pkg('image').bytes < FC_CODE_LIMIT_BYTES, `dist/image is ${(pkg('image').bytes / 1e6).toFixed(1)} MB unpacked; FC allows 500 MB`);
 
   // Each package loads its entry with only what it carries (the temp dir has no node_modules above it).
   const load = (cwd: string, node: string, script: string, env: NodeJS.ProcessEnv = {}) =>
@@ -84,4 +97,14 @@ test('buildPackages makes two self-contained code dirs that load in a fresh Node
     imageEnv,
   );
   assert.equal(loaded.trim(), '4 function');
+  const faces = load(
+    image,
+    path.join(image, 'bin/node'),
+    "const sharp = require('sharp'); const { detectFaces } = require('./src/image/faces.js');" +
+      ` sharp(${JSON.stringify(path.join(REPO, 'assets/photos/astronaut.png'))}).raw().toBuffer({ resolveWithObject: true })` +
+      '.then(({ data, info }) => detectFaces({ pixels: data, width: info.width, height: info.height, channels: info.channels }))' +
+      '.then((found) => console.log(found.length))',
+    { ...imageEnv, OPENCV_CASCADE_DIR: path.join(image, 'cascades') },
+  );
+  assert.ok(Number(faces) >= 1, `the slim addon finds the astronaut's face (found ${faces.trim()})`);
 });
