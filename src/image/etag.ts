@@ -1,0 +1,26 @@
+/** Validators: an ETag from the content hash plus the normalised request, and If-None-Match matching. */
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import type { ImageRequest } from './request';
+
+/** Output bytes also depend on this code and on libvips, so either changing invalidates old tags. */
+const RENDER_VERSION = `1/${sharp.versions.vips}`;
+
+/** The request in canonical form, e.g. `rotate|90|-|raw:png`: equal strings mean equal output. */
+export function canonicalRequest(req: ImageRequest): string {
+  const bg = req.background ? `${req.background.r},${req.background.g},${req.background.b},${req.background.alpha}` : '-';
+  const output = req.output.kind === 'raw' ? `raw:${req.output.format ?? 'auto'}` : req.output.kind;
+  return [req.action ?? 'page', req.angle ?? '-', bg, output].join('|');
+}
+
+export function imageEtag(contentHash: string, req: ImageRequest): string {
+  const digest = createHash('sha256').update(`${RENDER_VERSION}|${contentHash}|${canonicalRequest(req)}`).digest('base64url');
+  return `"${digest.slice(0, 32)}"`;
+}
+
+/** RFC 9110 weak comparison: W/ prefixes are ignored, `*` matches anything. */
+export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const strip = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim() === '*' || strip(tag) === strip(etag));
+}

@@ -1,0 +1,72 @@
+/**
+ * The gallery listing: every image file under a folder (recursively), newest first, one page at a time.
+ * Hidden entries, the crawler's state folder and symlinks are skipped, so the walk never leaves the root
+ * and never offers what the service would refuse to serve.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { STATE_DIR } from '../crawler/layout';
+
+export interface GalleryEntry {
+  /** NAS-relative, '/'-separated. */
+  relative: string;
+  absolute: string;
+  name: string;
+  bytes: number;
+  mtimeMs: number;
+}
+
+export interface GalleryListing {
+  entries: GalleryEntry[];
+  total: number;
+  page: number;
+  pages: number;
+  truncated: boolean;
+  /** Sub-folders that vanished or could not be read during the walk, with the error code. */
+  unreadable: Array<{ relative: string; code: string }>;
+}
+
+export const PAGE_SIZE = 24;
+/** How many files one listing stats at most; NAS metadata calls are slow, and a page must stay quick. */
+export const MAX_SCANNED_FILES = 20_000;
+const IMAGE_NAME = /\.(jpe?g|png|gif|webp|avif|tiff?|bmp)$/i;
+
+export async function listGallery(folder: { absolute: string; relative: string }, page: number, pageSize = PAGE_SIZE): Promise<GalleryListing> {
+  const found: GalleryEntry[] = [];
+  const unreadable: GalleryListing['unreadable'] = [];
+  let truncated = false;
+  const pending: Array<{ absolute: string; relative: string }> = [folder];
+  while (pending.length && !truncated) {
+    const dir = pending.shift()!;
+    let dirents;
+    try {
+      dirents = await fs.readdir(dir.absolute, { withFileTypes: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'unknown';
+      if (code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+      unreadable.push({ relative: dir.relative, code });
+      continue;
+    }
+    const files = [];
+    for (const d of dirents) {
+      if (d.name.startsWith('.') || d.isSymbolicLink()) continue;
+      const relative = dir.relative ? `${dir.relative}/${d.name}` : d.name;
+      const absolute = path.join(dir.absolute, d.name);
+      if (d.isDirectory() && d.name !== STATE_DIR) pending.push({ absolute, relative });
+      else if (d.isFile() && IMAGE_NAME.test(d.name)) files.push({ absolute, relative, name: d.name });
+    }
+    if (found.length + files.length > MAX_SCANNED_FILES) {
+      files.length = MAX_SCANNED_FILES - found.length;
+      truncated = true;
+    }
+    const stats = await Promise.all(files.map((f) => fs.lstat(f.absolute).catch(() => undefined)));
+    files.forEach((f, i) => {
+      const s = stats[i];
+      // A file removed between readdir and lstat is simply not listed.
+      if (s?.isFile()) found.push({ ...f, bytes: s.size, mtimeMs: s.mtimeMs });
+    });
+  }
+  found.sort((a, b) => b.mtimeMs - a.mtimeMs || a.relative.localeCompare(b.relative));
+  const pages = Math.ceil(found.length / pageSize);
+  return { entries: found.slice((page - 1) * pageSize, page * pageSize), total: found.length, page, pages, truncated, unreadable };
+}

@@ -1,0 +1,148 @@
+/**
+ * The image service core: one plain request in, one response out. It never throws: bad input becomes a 4xx with
+ * a reason, and only a genuine server fault becomes a logged 500.
+ */
+import type { HttpRequest } from '../fc/http-event';
+import type { HttpResponse } from '../fc/reply';
+import type { Logger } from '../log';
+import { resolveNasPath, type NasPath } from '../nas/safe-path';
+import { imageEtag, matchesIfNoneMatch } from './etag';
+import { listGallery } from './gallery';
+import { CONTENT_SECURITY_POLICY } from './html';
+import { imageLimitsFromEnv, type ImageLimits } from './limits';
+import { MIME_TYPES } from './output-format';
+import { errorPage, galleryPage, imagePage, type GalleryTile } from './pages';
+import { problem, type Problem } from './problem';
+import { renderImage } from './render';
+import { parseRequestParams, toGalleryRequest, toImageRequest, type ImageRequest, type RequestParams } from './request';
+import { imageSourceInfo } from './source-info';
+import { readImageFile } from './source';
+import { thumbnail } from './thumbnails';
+
+export interface ImageServiceOptions {
+  root: string;
+  logger: Logger;
+  limits?: ImageLimits;
+}
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+};
+
+const IMAGE_CACHE_CONTROL = 'public, max-age=3600';
+const HTML_HEADERS = { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CONTENT_SECURITY_POLICY, 'x-content-type-options': 'nosniff' };
+
+function wantsJson(req: HttpRequest | undefined): boolean {
+  if (!req) return false;
+  if (req.query.format === 'json') return true;
+  const accept = req.headers.accept ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+/** An error as an HTML page for browsers, or `{error:{status,message}}` when the client asks for JSON. */
+export function errorResponse(status: number, message: string, req: HttpRequest | undefined): HttpResponse {
+  const title = STATUS_TITLES[status] ?? 'Error';
+  const common = { 'cache-control': 'no-store', vary: 'Accept', ...(status === 405 ? { allow: 'GET, POST' } : {}) };
+  if (wantsJson(req)) {
+    return { status, headers: { ...common, 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error: { status, message } }) };
+  }
+  return { status, headers: { ...common, ...HTML_HEADERS }, body: errorPage(status, title, message) };
+}
+
+const refused = (p: Problem, req: HttpRequest, logger: Logger) => {
+  logger.info('image request refused', { status: p.status, reason: p.message, method: req.method });
+  return errorResponse(p.status, p.message, req);
+};
+
+export async function handleImageRequest(req: HttpRequest, opts: ImageServiceOptions): Promise<HttpResponse> {
+  try {
+    return await route(req, opts);
+  } catch (error) {
+    opts.logger.error('image request failed', { error, path: req.path, method: req.method, query: req.query });
+    return errorResponse(500, 'internal error; the request id is in the service log', req);
+  }
+}
+
+async function route(req: HttpRequest, opts: ImageServiceOptions): Promise<HttpResponse> {
+  const { logger } = opts;
+  if (req.method !== 'GET' && req.method !== 'POST') return refused(problem(405, `method ${req.method} is not allowed; use GET or POST`), req, logger);
+  const params = parseRequestParams(req);
+  if (!params.ok) return refused(params.error, req, logger);
+  const target = await resolveNasPath(opts.root, req.path);
+  if (!target.ok) return refused(problem(target.error.status, target.error.reason), req, logger);
+  const limits = opts.limits ?? imageLimitsFromEnv(process.env);
+  return target.value.kind === 'directory'
+    ? gallery(req, target.value, params.value, limits, logger)
+    : image(req, target.value, params.value, limits, opts);
+}
+
+async function gallery(req: HttpRequest, folder: NasPath, params: RequestParams, limits: ImageLimits, logger: Logger): Promise<HttpResponse> {
+  const galleryRequest = toGalleryRequest(params);
+  if (!galleryRequest.ok) return refused(galleryRequest.error, req, logger);
+  const listing = await listGallery(folder, galleryRequest.value.page);
+  for (const dir of listing.unreadable) logger.warn('gallery skipped a folder it could not read', { folder: dir.relative, code: dir.code });
+  const tiles = await Promise.all(
+    listing.entries.map(async (entry): Promise<GalleryTile> => {
+      const thumb = await thumbnail(entry, limits);
+      if (!thumb.ok) logger.warn('no thumbnail', { file: entry.relative, status: thumb.error.status, reason: thumb.error.message });
+      return {
+        relative: entry.relative,
+        name: entry.name,
+        bytes: entry.bytes,
+        modified: new Date(entry.mtimeMs),
+        thumbnail: thumb.ok ? thumb.value : { error: thumb.error.message },
+      };
+    }),
+  );
+  const html = galleryPage({ folder: folder.relative, tiles, page: listing.page, pages: listing.pages, total: listing.total, truncated: listing.truncated });
+  return { status: 200, headers: { ...HTML_HEADERS, 'cache-control': 'no-cache' }, body: html };
+}
+
+function describeRequest(r: ImageRequest): string {
+  if (r.action === 'rotate') return `rotate ${r.angle}°`;
+  return r.action ?? 'page';
+}
+
+async function image(req: HttpRequest, target: NasPath, params: RequestParams, limits: ImageLimits, opts: ImageServiceOptions): Promise<HttpResponse> {
+  const { logger } = opts;
+  const imageRequest = toImageRequest(params);
+  if (!imageRequest.ok) return refused(imageRequest.error, req, logger);
+  const r = imageRequest.value;
+  const file = await readImageFile(target.absolute, limits);
+  if (!file.ok) return refused(file.error, req, logger);
+
+  const etag = imageEtag(file.value.hash, r);
+  const validators = { etag, 'cache-control': IMAGE_CACHE_CONTROL };
+  if (matchesIfNoneMatch(req.headers['if-none-match'], etag)) return { status: 304, headers: validators, body: '' };
+
+  const rendered = await renderImage(file.value, r, limits);
+  if (!rendered.ok) return refused(rendered.error, req, logger);
+  const result = rendered.value;
+  if (result.kind === 'faces') {
+    const { width, height, faces } = result;
+    return { status: 200, headers: { ...validators, 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ width, height, faces }) };
+  }
+  if (r.output.kind === 'raw') return { status: 200, headers: { ...validators, 'content-type': MIME_TYPES[result.format] }, body: result.data };
+
+  const info = await imageSourceInfo(opts.root, target.relative).catch((error: unknown) => {
+    logger.warn('manifest unreadable; page shown without source URL', { error, file: target.relative });
+    return undefined;
+  });
+  const html = imagePage({
+    relative: target.relative,
+    action: r.action,
+    description: describeRequest(r),
+    result,
+    source: { type: file.value.type, bytes: file.value.bytes.length, hash: file.value.hash, width: result.sourceWidth, height: result.sourceHeight },
+    info,
+  });
+  // The page also shows manifest data, which can change under the same ETag: always revalidate.
+  return { status: 200, headers: { ...validators, ...HTML_HEADERS, 'cache-control': 'no-cache' }, body: html };
+}

@@ -1,0 +1,36 @@
+/** HTML building blocks: escaping (every interpolated value goes through it), links and the page frame. */
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+
+/** A root-relative link to a NAS path, each segment percent-encoded, with optional query parameters. */
+export function hrefFor(relative: string, params: Record<string, string> = {}): string {
+  const path = '/' + relative.split('/').filter(Boolean).map(encodeURIComponent).join('/');
+  const query = new URLSearchParams(params).toString();
+  return query ? `${path}?${query}` : path;
+}
+
+/** No scripts at all; images only from data: URIs. */
+export const CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'";
+
+const STYLE = `
+body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#f5f5f7}
+header{background:#1d1d1f;color:#fff;padding:.6em 1.2em}header a{color:#fff;text-decoration:none;font-weight:600}
+main{padding:1em 1.2em;max-width:1200px;margin:auto}
+a{color:#0a58ca}nav.actions a,nav.pages a{margin-right:.9em}
+img.result{max-width:100%;height:auto;background:repeating-conic-gradient(#ddd 0 25%,#fff 0 50%) 0 0/16px 16px;border:1px solid #ccc}
+table.meta td{padding:.15em .8em .15em 0;vertical-align:top;word-break:break-all}
+ul.gallery{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:12px}
+ul.gallery li{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px;text-align:center;font-size:12px;word-break:break-all}
+ul.gallery img{max-width:160px;max-height:160px;display:block;margin:0 auto 6px}
+.error{background:#fff;border-left:4px solid #d00;padding:1em}
+`;
+
+export function layout(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<link rel="icon" href="data:,"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<body><header><a href="/">fc-nas-images gallery</a></header><main>
+${body}
+</main></body></html>`;
+}

@@ -1,0 +1,21 @@
+/**
+ * Loads the OpenCV addon once per process, on first use: requests that never detect faces do not pay for it.
+ * The addon prints info lines to stdout on load (which would break stdout protocols) unless silenced first, and
+ * must never try to build itself at run time.
+ */
+import type * as OpenCv from '@u4/opencv4nodejs';
+
+export type Cv = typeof OpenCv;
+
+let loaded: Cv | undefined;
+
+export function openCv(): Cv {
+  if (!loaded) {
+    process.env.OPENCV4NODEJS_DISABLE_AUTOBUILD = '1';
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@u4/opencv-build').Log.silence = true;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require('@u4/opencv4nodejs') as Cv;
+  }
+  return loaded;
+}

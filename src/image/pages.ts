@@ -1,0 +1,117 @@
+/** The HTML pages: an image (the result embedded as a data: URI, metadata, actions), the gallery, an error. */
+import { escapeHtml, hrefFor, layout } from './html';
+import { MIME_TYPES } from './output-format';
+import type { RenderedImage } from './render';
+import type { ImageAction } from './request';
+import type { SourceInfo } from './source-info';
+
+export interface ImagePageModel {
+  relative: string;
+  action: ImageAction | undefined;
+  /** The request's parameters, for the heading. */
+  description: string;
+  result: RenderedImage;
+  source: { type: string; bytes: number; hash: string; width: number; height: number };
+  info: SourceInfo | undefined;
+}
+
+const ACTION_LINKS: Array<[string, Record<string, string>]> = [
+  ['Page', {}],
+  ['Show', { action: 'show' }],
+  ['Rotate 90°', { action: 'rotate', angle: '90' }],
+  ['Rotate −90°', { action: 'rotate', angle: '-90' }],
+  ['Rotate 30°', { action: 'rotate', angle: '30' }],
+  ['Flip', { action: 'flip' }],
+  ['Flop', { action: 'flop' }],
+  ['Face detect', { action: 'facedetect' }],
+  ['Faces JSON', { action: 'facedetect', format: 'json' }],
+  ['Raw', { raw: '1' }],
+];
+
+export const dataUri = (data: Buffer, mime: string) => `data:${mime};base64,${data.toString('base64')}`;
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+function row(name: string, value: string): string {
+  return `<tr><td>${escapeHtml(name)}</td><td>${value}</td></tr>`;
+}
+
+const link = (url: string) => `<a href="${escapeHtml(url)}" rel="noreferrer">${escapeHtml(url)}</a>`;
+
+export function imagePage(model: ImagePageModel): string {
+  const { relative, result, source, info } = model;
+  const name = relative.split('/').pop() ?? relative;
+  const actions = ACTION_LINKS.map(([label, params]) => `<a href="${escapeHtml(hrefFor(relative, params))}">${escapeHtml(label)}</a>`).join('');
+  const rows = [
+    row('Path', escapeHtml('/' + relative)),
+    row('Size', `${source.width} × ${source.height} px`),
+    row('Format', escapeHtml(source.type.toUpperCase())),
+    row('File', `${source.bytes} bytes (${kib(source.bytes)})`),
+    row('SHA-256', escapeHtml(source.hash)),
+    ...(info
+      ? [
+          row('Source URL', info.sourceUrls.map(link).join('<br>')),
+          row('Found on', link(info.firstPage)),
+          row('Saved at', escapeHtml(info.savedAt)),
+        ]
+      : []),
+    row('Shown as', `${escapeHtml(result.format.toUpperCase())}, ${result.width} × ${result.height} px, ${kib(result.data.length)}`),
+    ...(result.faces ? [row('Faces', String(result.faces.length))] : []),
+  ].join('');
+  const body = `<h1>${escapeHtml(name)}${model.action ? ` — ${escapeHtml(model.description)}` : ''}</h1>
+<nav class="actions">${actions}</nav>
+<form method="get" action="${escapeHtml(hrefFor(relative))}"><input type="hidden" name="action" value="rotate">
+<label>Rotate by <input name="angle" type="number" min="-360" max="360" step="any" value="45" required></label> <button>Rotate</button></form>
+<p><img class="result" id="result" alt="${escapeHtml(name)}" src="${dataUri(result.data, MIME_TYPES[result.format])}"></p>
+<table class="meta">${rows}</table>`;
+  return layout(`${name} · ${model.description}`, body);
+}
+
+export interface GalleryTile {
+  relative: string;
+  name: string;
+  bytes: number;
+  modified: Date;
+  thumbnail: { data: Buffer; mime: string } | { error: string };
+}
+
+export interface GalleryPageModel {
+  folder: string;
+  tiles: GalleryTile[];
+  page: number;
+  pages: number;
+  total: number;
+  /** The walk stopped at its cap; older images are not listed. */
+  truncated: boolean;
+}
+
+function tile(t: GalleryTile): string {
+  const picture =
+    'data' in t.thumbnail
+      ? `<img alt="${escapeHtml(t.name)}" src="${dataUri(t.thumbnail.data, t.thumbnail.mime)}">`
+      : `<span class="no-preview">no preview: ${escapeHtml(t.thumbnail.error)}</span>`;
+  return `<li><a href="${escapeHtml(hrefFor(t.relative))}">${picture}${escapeHtml(t.name)}</a><br>${kib(t.bytes)} · ${escapeHtml(t.modified.toISOString().slice(0, 16).replace('T', ' '))}</li>`;
+}
+
+export function galleryPage(model: GalleryPageModel): string {
+  const where = '/' + model.folder;
+  const nav = (page: number, label: string) => `<a href="${escapeHtml(hrefFor(model.folder, { page: String(page) }))}">${label}</a>`;
+  const pager = [
+    model.page > 1 ? nav(model.page - 1, '← newer') : '',
+    `page ${model.page} of ${Math.max(1, model.pages)}`,
+    model.page < model.pages ? nav(model.page + 1, 'older →') : '',
+  ].join(' ');
+  const list = model.tiles.length
+    ? `<ul class="gallery">${model.tiles.map(tile).join('')}</ul>`
+    : `<p>No images${model.page > 1 ? ' on this page' : ' yet: the crawler saves them under img/'}.</p>`;
+  const body = `<h1>Images in ${escapeHtml(where)}</h1>
+<p>${model.total} image${model.total === 1 ? '' : 's'}, newest first.${model.truncated ? ' The folder holds more files than one listing scans; the oldest are not shown.' : ''}</p>
+<nav class="pages">${pager}</nav>
+${list}
+<nav class="pages">${pager}</nav>`;
+  return layout(`Gallery ${where}`, body);
+}
+
+export function errorPage(status: number, title: string, message: string): string {
+  return layout(`${status} ${title}`, `<div class="error"><h1>${status} ${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/">Back to the gallery</a></p></div>`);
+}

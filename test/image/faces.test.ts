@@ -1,0 +1,85 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { cascadeCandidates, DEBIAN_CASCADE_DIR, FACE_CASCADE_FILE, findCascadeFile } from '../../src/image/cascade';
+import { embeddedImage, PHOTOS, send, suiteNas } from './nas-fixture';
+
+interface FacesJson {
+  width: number;
+  height: number;
+  faces: Array<{ x: number; y: number; width: number; height: number }>;
+}
+
+describe('face detection', () => {
+  const nas = suiteNas(async (img) => {
+    for (const f of ['astronaut.png', 'coffee.png']) await copyFile(path.join(PHOTOS, f), img(f));
+    // A large copy exercises the downscale-then-scale-back path (longest side 1600 > 800).
+    await writeFile(img('astronaut-large.jpg'), await sharp(path.join(PHOTOS, 'astronaut.png')).resize(1600).jpeg().toBuffer());
+  });
+
+  const faces = async (file: string): Promise<FacesJson> => {
+    const reply = await send(nas.root, `/img/${file}`, { query: { action: 'facedetect', format: 'json' } });
+    assert.equal(reply.status, 200, reply.text);
+    assert.match(reply.headers['content-type'], /^application\/json/);
+    return JSON.parse(reply.text) as FacesJson;
+  };
+
+  it('finds the one face in the astronaut photo, where the face is', async () => {
+    const result = await faces('astronaut.png');
+    assert.equal(result.width, 512);
+    assert.equal(result.faces.length, 1);
+    const [f] = result.faces;
+    // Eileen Collins' face is centred near (225, 120) in the 512x512 portrait.
+    assert.ok(Math.abs(f.x + f.width / 2 - 225) < 40 && Math.abs(f.y + f.height / 2 - 125) < 40, JSON.stringify(f));
+    assert.ok(f.width > 40 && f.width < 160, JSON.stringify(f));
+  });
+
+  it('scales boxes back to the original size after detecting on a downscaled copy', async () => {
+    const result = await faces('astronaut-large.jpg');
+    assert.equal(result.width, 1600);
+    assert.equal(result.faces.length, 1);
+    const [f] = result.faces;
+    assert.ok(Math.abs(f.x + f.width / 2 - 225 * 3.125) < 125, JSON.stringify(f));
+  });
+
+  it('finds no face in a face-free photo', async () => {
+    assert.deepEqual((await faces('coffee.png')).faces, []);
+  });
+
+  it('draws a red rectangle into the HTML result', async () => {
+    const reply = await send(nas.root, '/img/astronaut.png', { query: { action: 'facedetect' } });
+    assert.equal(reply.status, 200);
+    assert.match(reply.text, /<td>Faces<\/td><td>1<\/td>/);
+    const box = (await faces('astronaut.png')).faces[0];
+    const { data, info } = await sharp(embeddedImage(reply.text).data).raw().toBuffer({ resolveWithObject: true });
+    const o = ((box.y + 1) * info.width + box.x + Math.round(box.width / 2)) * info.channels;
+    const [r, g, b] = data.subarray(o, o + 3);
+    assert.ok(r > 200 && g < 90 && b < 110, `top edge pixel is red: ${r},${g},${b}`);
+  });
+
+  describe('cascade file lookup', () => {
+    let dir: string;
+    before(async () => {
+      dir = await mkdtemp(path.join(os.tmpdir(), 'cascades-'));
+    });
+    after(() => rm(dir, { recursive: true, force: true }));
+
+    it('prefers OPENCV_CASCADE_DIR, then the npm package, then Debian', async () => {
+      const packaged = '/pkg/lbpcascade_frontalface_improved.xml';
+      const list = cascadeCandidates({ OPENCV_CASCADE_DIR: dir }, packaged);
+      assert.deepEqual(list, [
+        path.join(dir, FACE_CASCADE_FILE),
+        path.join(dir, 'lbpcascades', FACE_CASCADE_FILE),
+        packaged,
+        path.join(DEBIAN_CASCADE_DIR, FACE_CASCADE_FILE),
+        path.join(DEBIAN_CASCADE_DIR, 'lbpcascades', FACE_CASCADE_FILE),
+      ]);
+      await writeFile(path.join(dir, FACE_CASCADE_FILE), '<opencv_storage/>');
+      assert.equal(findCascadeFile({ OPENCV_CASCADE_DIR: dir }, packaged), path.join(dir, FACE_CASCADE_FILE));
+      assert.equal(findCascadeFile({}, undefined), path.join(DEBIAN_CASCADE_DIR, 'lbpcascades', FACE_CASCADE_FILE));
+    });
+  });
+});
