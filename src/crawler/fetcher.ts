@@ -51,7 +51,7 @@ class FetchError extends Error {
 function isTransient(e: unknown): boolean {
   if (e instanceof FetchError) return e.transient;
   if (e instanceof RefusedAddressError) return false;
-  const code = (e as { code?: string }).code ?? '';
+  const code = String((e as { code?: unknown }).code ?? '');
   return code.startsWith('UND_ERR_') || ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'].includes(code);
 }
 

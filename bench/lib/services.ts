@@ -1,0 +1,31 @@
+/** The two image services the benches drive: ours through `fc-nas-images serve`, and the Python baseline of the original. */
+import path from 'node:path';
+import { REPO_ROOT } from './mode';
+import { freePort, runCommand, startServer, type RunningServer } from './process';
+
+/** Debian's interpreter: the pyenv python3 that may come first on PATH cannot see python3-opencv and python3-wand. */
+const DEBIAN_PYTHON = '/usr/bin/python3';
+
+/**
+ * `fc-nas-images serve` run by node itself (not through npx), so the pid is the server's and its RSS is the server's.
+ * `cache: false` sets IMAGE_CACHE_MB=0, so that every request decodes, transforms and encodes.
+ */
+export async function startImageService(nasDir: string, options: { cache: boolean }): Promise<RunningServer> {
+  const port = await freePort();
+  const args = ['--import', 'tsx', 'src/local/cli.ts', 'serve', '--nas', nasDir, '--port', String(port), '--host', '127.0.0.1'];
+  const env = options.cache ? process.env : { ...process.env, IMAGE_CACHE_MB: '0' };
+  return startServer({ command: process.execPath, args, port, cwd: REPO_ROOT, env });
+}
+
+export async function startBaseline(root: string): Promise<RunningServer> {
+  const port = await freePort();
+  const args = [path.join(REPO_ROOT, 'bench/baseline/app.py'), '--root', root, '--port', String(port)];
+  return startServer({ command: DEBIAN_PYTHON, args, port });
+}
+
+/** The baseline's interpreter, OpenCV and ImageMagick versions, for the table header. */
+export async function baselineVersions(): Promise<string> {
+  const script = "import sys, cv2, wand.version as w; print('Python', sys.version.split()[0] + ', OpenCV', cv2.__version__ + ', Wand', w.VERSION, 'on', w.MAGICK_VERSION.split(' https')[0])";
+  const run = await runCommand(DEBIAN_PYTHON, ['-c', script]);
+  return run.code === 0 ? run.stdout.trim() : `unknown (${run.stderrTail.trim()})`;
+}
