@@ -1,5 +1,5 @@
 /**
- * Finds and loads the face cascade once per process (warm state). The file is looked up where each deployment
+ * Finds the face cascade file and keeps loaded classifiers for reuse (warm state). The file is looked up where each deployment
  * keeps it: OPENCV_CASCADE_DIR (packaged next to the code), then the npm addon's copy, then Debian's opencv-data.
  */
 import { existsSync } from 'node:fs';
@@ -29,12 +29,22 @@ export function findCascadeFile(env: NodeJS.ProcessEnv, packagedFile: string | u
   return found;
 }
 
-let classifier: CascadeClassifier | undefined;
+/**
+ * A CascadeClassifier is not thread-safe, and detectMultiScaleAsync runs on libuv's worker threads: two requests
+ * sharing one crashed inside OpenCV under load. So each detection borrows a classifier of its own from this pool;
+ * the pool grows to the peak number of concurrent detections and is then reused (warm state).
+ */
+const idle: CascadeClassifier[] = [];
 
-export function faceClassifier(): CascadeClassifier {
+export async function withFaceClassifier<T>(use: (classifier: CascadeClassifier) => Promise<T>): Promise<T> {
+  let classifier = idle.pop();
   if (!classifier) {
     const cv = openCv();
     classifier = new cv.CascadeClassifier(findCascadeFile(process.env, cv.LBP_FRONTALFACE_IMPROVED));
   }
-  return classifier;
+  try {
+    return await use(classifier);
+  } finally {
+    idle.push(classifier);
+  }
 }

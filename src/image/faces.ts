@@ -4,7 +4,7 @@
  * real photos (bench/image-choices.ts, README "Face detection").
  */
 import sharp from 'sharp';
-import { faceClassifier } from './cascade';
+import { withFaceClassifier } from './cascade';
 import { openCv } from './opencv';
 import type { Box } from './operations';
 import type { DecodedImage } from './source';
@@ -32,11 +32,13 @@ export async function detectFaces(image: DecodedImage): Promise<Box[]> {
   const cv = openCv();
   const mat = new cv.Mat(grey, height, width, cv.CV_8UC1);
   const side = Math.max(DETECTION.minFacePixels, Math.round(Math.min(width, height) * DETECTION.minFaceShare));
-  const { objects } = await faceClassifier().detectMultiScaleAsync(mat, {
-    scaleFactor: DETECTION.scaleFactor,
-    minNeighbors: DETECTION.minNeighbors,
-    minSize: new cv.Size(side, side),
-  });
+  const { objects } = await withFaceClassifier((classifier) =>
+    classifier.detectMultiScaleAsync(mat, {
+      scaleFactor: DETECTION.scaleFactor,
+      minNeighbors: DETECTION.minNeighbors,
+      minSize: new cv.Size(side, side),
+    }),
+  );
   return objects.map((r) => {
     const x = Math.round(r.x / scale);
     const y = Math.round(r.y / scale);

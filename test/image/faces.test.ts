@@ -83,3 +83,18 @@ describe('face detection', () => {
     });
   });
 });
+
+describe('concurrent face detection', () => {
+  it('gives every one of many simultaneous detections the same, correct answer', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { decodeImage } = await import('../../src/image/source');
+    const { DEFAULT_LIMITS } = await import('../../src/image/limits');
+    const { detectFaces } = await import('../../src/image/faces');
+    const decoded = await decodeImage(await readFile(path.join(PHOTOS, 'astronaut.png')), DEFAULT_LIMITS);
+    assert.ok(decoded.ok);
+    // One shared classifier crashed inside OpenCV (setWindow / vector range check) at this concurrency.
+    const results = await Promise.all(Array.from({ length: 24 }, () => detectFaces(decoded.value)));
+    for (const boxes of results) assert.deepEqual(boxes, results[0]);
+    assert.equal(results[0].length, 1);
+  });
+});
