@@ -141,6 +141,9 @@ export async function acquireLease(dir: string, options: LeaseOptions): Promise<
       options.logger.info('lease taken by a concurrent invocation', { lease: n });
       return null;
     }
+    // The file was created by us but not filled (e.g. ENOSPC): an empty lease would lock out the next runs until it
+    // aged out, so take it back.
+    await fs.rm(file, { force: true }).catch((rmError: unknown) => options.logger.error('could not remove a failed lease file', { file, error: rmError }));
     throw e;
   }
   heldHere.add(record.token);
