@@ -32,13 +32,14 @@ export async function detectFaces(image: DecodedImage): Promise<Box[]> {
   const cv = openCv();
   const mat = new cv.Mat(grey, height, width, cv.CV_8UC1);
   const side = Math.max(DETECTION.minFacePixels, Math.round(Math.min(width, height) * DETECTION.minFaceShare));
+  // V8 does not see the Mat's pixels (tracking is off, see opencv.ts), so they are freed here rather than at some GC.
   const { objects } = await withFaceClassifier((classifier) =>
     classifier.detectMultiScaleAsync(mat, {
       scaleFactor: DETECTION.scaleFactor,
       minNeighbors: DETECTION.minNeighbors,
       minSize: new cv.Size(side, side),
     }),
-  );
+  ).finally(() => mat.release());
   return objects.map((r) => {
     const x = Math.round(r.x / scale);
     const y = Math.round(r.y / scale);
