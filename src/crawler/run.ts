@@ -197,8 +197,16 @@ class CrawlRun {
   private async crawl(state: CrawlState, visitor: PageVisitor, stopTakingAt: number): Promise<FrontierItem[]> {
     const postponed: FrontierItem[] = [];
     const inFlight = new Set<Promise<void>>();
+    // A page frees its fetch slot as soon as its outcome is in memory; its sync to the NAS goes on in the background
+    // (group commit), so fetching never waits for fsync. Commits are flushed in the order pages finished.
+    const committing = new Set<Promise<void>>();
     let taken = 0;
     const mayTake = () => taken < this.config.numberOfPages && Date.now() < stopTakingAt && !this.lease.lost && !this.fatal;
+    const fail = (item: FrontierItem, e: unknown) => {
+      this.fatal ??= e as Error;
+      postponed.push(item);
+      this.logger.error('page visit failed', { url: item.url, error: e });
+    };
     while (mayTake()) {
       const item = state.frontier.take(this.config.order);
       if (!item) {
@@ -215,18 +223,18 @@ class CrawlRun {
             postponed.push(item);
             return;
           }
-          return this.commit(outcome);
+          const commit = this.commit(outcome)
+            .catch((e: unknown) => fail(item, e))
+            .finally(() => committing.delete(commit));
+          committing.add(commit);
         })
-        .catch((e: unknown) => {
-          this.fatal ??= e as Error;
-          postponed.push(item);
-          this.logger.error('page visit failed', { url: item.url, error: e });
-        })
+        .catch((e: unknown) => fail(item, e))
         .finally(() => inFlight.delete(task));
       inFlight.add(task);
       if (inFlight.size >= this.config.concurrency) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
+    await Promise.all(committing);
     if (this.lease.lost) this.fatal ??= new Error('the lease was lost to another invocation; the run stopped early');
     return postponed;
   }
