@@ -12,6 +12,7 @@ import { createLocalServer, listen, type HttpHandler } from './serve';
 import { startScheduler } from './scheduler';
 import { startDemoSite } from './demo-site';
 import { readDeployDefaults } from './deploy-defaults';
+import type { CrawlResult } from '../crawler/run';
 
 export interface Io {
   stdout: (line: string) => void;
@@ -87,13 +88,13 @@ function nasDir(flags: Flags): string {
   return dir;
 }
 
-async function imageHandler(nas: string): Promise<HttpHandler> {
+function imageHandler(nas: string): HttpHandler {
   // The image function reads its root from the environment, exactly as on FC.
   process.env.NAS_ROOT = nas;
   return loadModule<typeof import('../../functions/image/index')>('../../functions/image/index').handler;
 }
 
-async function crawlerHandler() {
+function crawlerHandler() {
   return loadModule<typeof import('../../functions/crawler/index')>('../../functions/crawler/index').handler;
 }
 
@@ -135,7 +136,7 @@ function portFlag(flags: Flags): number {
 async function serve(flags: Flags, io: Io): Promise<number> {
   const nas = nasDir(flags);
   const logger = createLogger({ component: 'serve' }, undefined, levelFromEnv());
-  const server = createLocalServer({ handler: await imageHandler(nas), logger });
+  const server = createLocalServer({ handler: imageHandler(nas), logger });
   const { url } = await listen(server, portFlag(flags), typeof flags.host === 'string' ? flags.host : '127.0.0.1');
   io.stdout(`image function serving ${nas} at ${url}`);
   await new Promise<void>((resolve) => server.on('close', resolve));
@@ -145,7 +146,7 @@ async function serve(flags: Flags, io: Io): Promise<number> {
 async function crawl(flags: Flags, io: Io): Promise<number> {
   const payload = crawlPayload(flags, nasDir(flags), {});
   if (typeof payload.url !== 'string') throw new UsageError('crawl needs --url URL (or "url" in --payload)');
-  const handler = await crawlerHandler();
+  const handler = crawlerHandler();
   const result = await handler(buildTimerEvent(payload), buildCrawlerContext(timeoutFlag(flags)));
   io.stdout(JSON.stringify(result));
   if (result.error) {
@@ -155,7 +156,7 @@ async function crawl(flags: Flags, io: Io): Promise<number> {
   return 0;
 }
 
-function progressLine(run: number, r: Awaited<ReturnType<Awaited<ReturnType<typeof crawlerHandler>>>>): string {
+function progressLine(run: number, r: CrawlResult): string {
   if (r.error) return `crawl #${run}: failed: ${r.error}`;
   if (r.skipped) return `crawl #${run}: skipped (${r.skipped})`;
   const mb = (r.totalImageSize / 1e6).toFixed(1);
@@ -183,12 +184,12 @@ async function start(flags: Flags, io: Io): Promise<number> {
     io.stdout(`no seed URL configured: crawling the built-in demo site at ${demo.url}`);
   }
 
-  const server = createLocalServer({ handler: await imageHandler(nas), logger });
+  const server = createLocalServer({ handler: imageHandler(nas), logger });
   const { url } = await listen(server, portFlag(flags), typeof flags.host === 'string' ? flags.host : '127.0.0.1');
   io.stdout(`open ${url} (image function serving ${nas}, standing in for the NAS at ${deploy.mountDir})`);
   io.stdout(`crawler: ${payload.url} every ${Math.round(interval.value / 1000)}s, ${payload.numberOfPages} pages per run`);
 
-  const handler = await crawlerHandler();
+  const handler = crawlerHandler();
   const scheduler = startScheduler({
     intervalMs: interval.value,
     invoke: () => handler(buildTimerEvent(payload), buildCrawlerContext(timeout)),
