@@ -15,13 +15,20 @@ export class Frontier {
   private items: FrontierItem[] = [];
   private head = 0;
   private readonly live = new Map<string, FrontierItem>();
+  /** Taken and being visited: not pushed again when another page links to them meanwhile. */
+  private readonly taken = new Set<string>();
 
   get size(): number {
     return this.live.size;
   }
 
+  /** Waiting or being visited. */
   has(url: string): boolean {
-    return this.live.has(url);
+    return this.live.has(url) || this.taken.has(url);
+  }
+
+  isTaken(url: string): boolean {
+    return this.taken.has(url);
   }
 
   /**
@@ -29,6 +36,7 @@ export class Frontier {
    * replaying a journal) a page already waiting moves to the top, keeping its smaller depth.
    */
   push(url: string, depth: number, moveToTop: boolean): FrontierItem | null {
+    if (this.taken.has(url)) return null;
     const existing = this.live.get(url);
     if (existing && !moveToTop) return null;
     const item = { url, depth: existing ? Math.min(existing.depth, depth) : depth };
@@ -42,6 +50,7 @@ export class Frontier {
       const item = order === 'dfs' ? this.items.pop()! : this.items[this.head++];
       if (this.live.get(item.url) === item) {
         this.live.delete(item.url);
+        this.taken.add(item.url);
         this.compactIfSparse();
         return item;
       }
@@ -49,8 +58,16 @@ export class Frontier {
     return undefined;
   }
 
+  /** A page was visited (or given up): it leaves the frontier for good. */
   remove(url: string): void {
+    this.taken.delete(url);
     if (this.live.delete(url)) this.compactIfSparse();
+  }
+
+  /** A taken page that was not visited goes back, on top in dfs, as if it had never been taken. */
+  putBack(item: FrontierItem): void {
+    this.taken.delete(item.url);
+    this.push(item.url, item.depth, false);
   }
 
   /** Live items, oldest first: the order a snapshot stores and a replay restores. */

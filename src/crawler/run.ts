@@ -135,7 +135,7 @@ class CrawlRun {
       await this.seed(state);
       const postponed = await this.crawl(state, visitor, stopTakingAt);
       // Back into memory for the counts; on disk they never left the frontier.
-      for (const item of postponed.reverse()) state.frontier.push(item.url, item.depth, false);
+      for (const item of postponed.reverse()) state.frontier.putBack(item);
     } finally {
       clearTimeout(hardStop);
       // A failed flush was already logged by the page that awaited it; here it only must not skip the clean-up.

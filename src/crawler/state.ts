@@ -68,7 +68,7 @@ export class CrawlState {
 
   /** Pushes a page unless it was visited; returns the journal line, or null when nothing changed. */
   push(url: string, depth: number, order: CrawlOrder): string | null {
-    if (this.history.has(url)) return null;
+    if (this.history.has(url) || this.frontier.isTaken(url)) return null;
     if (order === 'bfs' && this.frontier.has(url)) return null;
     return this.record(`P\t${depth}\t${url}`);
   }

@@ -87,6 +87,19 @@ describe('crawl of the hostile test site', () => {
     assert.ok(files.length <= 6, `state files stay few: ${files}`);
   });
 
+  test('a page that is loading is not queued again when another page links to it: each page is fetched once', async () => {
+    const linked = await startTestSite({ pages: 40, imagesPerPage: 0, features: false, siblingLinks: true, latencyMs: 20 });
+    try {
+      const result = await crawlOnce(testConfig(linked.url, await nas(), { numberOfPages: 100, concurrency: 4 }));
+      assert.equal(result.done, true);
+      const pages = linked.requests.filter((r) => r.includes('/page/'));
+      assert.equal(new Set(pages).size, pages.length, `pages fetched twice: ${pages.filter((p, i) => pages.indexOf(p) !== i).join(', ')}`);
+      assert.equal(result.pagesCrawledThisRun, result.totalCrawlCount);
+    } finally {
+      await linked.close();
+    }
+  });
+
   test('two concurrent invocations: one crawls, the other skips with "locked"; nothing is duplicated', async () => {
     const root = await nas();
     const config = testConfig(site.url, root, { numberOfPages: 100 });

@@ -38,4 +38,19 @@ describe('frontier', () => {
     f.take('dfs');
     assert.equal(f.entries().length, 8);
   });
+
+  test('a taken page is not pushed again until it is removed; putBack returns it to the top', () => {
+    const f = new Frontier();
+    f.push('a', 0, true);
+    f.push('b', 0, true);
+    const b = f.take('dfs')!;
+    assert.equal(f.push('b', 1, true), null, 'being visited: not queued again');
+    assert.ok(f.has('b'));
+    assert.equal(f.size, 1);
+    f.putBack(b);
+    assert.deepEqual(drain(f, 'dfs'), ['b', 'a']);
+    f.remove('b');
+    assert.equal(f.has('b'), false);
+    assert.ok(f.push('b', 2, true), 'after remove it is a stranger again');
+  });
 });

@@ -30,6 +30,8 @@ export interface SiteOptions {
   latencyMs?: number;
   /** Where /redirect/elsewhere points (e.g. a metadata address), if anywhere. */
   redirectElsewhere?: string;
+  /** Tree page i also links to page i+1, so pages link to pages that may be loading at that moment. */
+  siblingLinks?: boolean;
 }
 
 export interface TestSite {
@@ -98,7 +100,7 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
   let origin = '';
 
   const treePage = (i: number) => {
-    const children = [2 * i + 1, 2 * i + 2].filter((c) => c < pages);
+    const children = [2 * i + 1, 2 * i + 2, ...(options.siblingLinks ? [i + 1] : [])].filter((c) => c < pages);
     const links = children.map((c) => `<a href="${c}.html">page ${c}</a> <a href="/page/${c}.html#section">again with a fragment</a>`).join(' ');
     const imgs = Array.from({ length: perPage }, (_, j) => `<img src="/img/p${i}-${j}.png" alt="">`).join('');
     const extra = features && i === 1 ? '<img src="/img/shared.png"><img src="../alias/same-as-shared.png">' : '';
