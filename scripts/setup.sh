@@ -35,3 +35,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
 fi
 # A node_modules kept from an earlier run may lack the addon (e.g. an interrupted build).
 [ -f node_modules/@u4/opencv4nodejs/build/Release/opencv4nodejs.node ] || npm run build:opencv >&2
+
+# The compiled CLI that bin/fc-nas-images.cjs prefers (dist/cli), rebuilt only when a source is newer than it.
+node -e "process.exit(require('./scripts/compiled-cli.cjs').isFresh() ? 0 : 1)" || npm run build --silent >&2

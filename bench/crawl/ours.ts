@@ -1,15 +1,14 @@
 /**
- * The project's crawler as a user runs it: `fc-nas-images crawl` invocations, each a fresh process like a cold FC
- * instance, repeated until the result says the crawl is done. Every run's result is the last line of stdout; its
- * state I/O times come from the state timer preloaded into the process.
+ * The project's crawler as a user runs it: `fc-nas-images crawl` invocations (the package's bin), each a fresh
+ * process like a cold FC instance, repeated until the result says the crawl is done. Every run's result is the last
+ * line of stdout; its state I/O times come from the run's own "crawl run finished" log line on stderr.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { describeZodError } from '../../src/fc/http-event';
+import type { StateIo } from '../../src/crawler/run';
 import { REPO_ROOT } from '../lib/mode';
 import { runCommand } from '../lib/process';
-import type { StateTiming } from './state-timer';
 
 const resultSchema = z.looseObject({
   done: z.boolean(),
@@ -21,13 +20,18 @@ const resultSchema = z.looseObject({
   error: z.string().optional(),
 });
 
+const runLogSchema = z.looseObject({
+  msg: z.literal('crawl run finished'),
+  stateIo: z.object({ loadMs: z.number(), writeMs: z.number(), writes: z.number() }),
+});
+
 export type CrawlResult = z.output<typeof resultSchema>;
 
 export interface CrawlRun {
   /** Wall time of the whole process, start-up included. */
   ms: number;
   result: CrawlResult;
-  state: StateTiming;
+  state: StateIo;
 }
 
 export interface CrawlSeries {
@@ -35,6 +39,8 @@ export interface CrawlSeries {
   /** Why the series stopped before `done`, if it did. */
   failure?: string;
 }
+
+const BIN = path.join(REPO_ROOT, 'bin/fc-nas-images.cjs');
 
 function lastLineResult(stdout: string): CrawlResult | string {
   const line = stdout.trim().split('\n').pop() ?? '';
@@ -46,18 +52,25 @@ function lastLineResult(stdout: string): CrawlResult | string {
   }
 }
 
-/** `scratch` holds each run's timing file; it must not be inside `nas`. */
-export async function crawlUntilDone(nas: string, scratch: string, seedUrl: string, pagesPerRun: number, payload: Record<string, unknown>, maxRuns: number): Promise<CrawlSeries> {
-  const timingFile = path.join(scratch, 'state-timing.json');
-  const env = { ...process.env, BENCH_STATE_TIMING: timingFile };
-  const args = ['--import', 'tsx', '--import', './bench/crawl/state-timer.ts', 'src/local/cli.ts', 'crawl', '--nas', nas, '--url', seedUrl, '--pages', String(pagesPerRun), '--payload', JSON.stringify(payload)];
+function stateIoOf(stderr: string): StateIo | string {
+  for (const line of stderr.trim().split('\n').reverse()) {
+    if (!line.includes('"crawl run finished"')) continue;
+    const parsed = runLogSchema.safeParse(JSON.parse(line));
+    return parsed.success ? parsed.data.stateIo : `unexpected run log line: ${describeZodError(parsed.error)}`;
+  }
+  return 'the run logged no "crawl run finished" line';
+}
+
+export async function crawlUntilDone(nas: string, seedUrl: string, pagesPerRun: number, payload: Record<string, unknown>, maxRuns: number): Promise<CrawlSeries> {
+  const args = [BIN, 'crawl', '--nas', nas, '--url', seedUrl, '--pages', String(pagesPerRun), '--payload', JSON.stringify(payload)];
   const runs: CrawlRun[] = [];
   while (runs.length < maxRuns) {
-    fs.rmSync(timingFile, { force: true });
-    const run = await runCommand(process.execPath, args, { cwd: REPO_ROOT, env });
+    const run = await runCommand(process.execPath, args, { cwd: REPO_ROOT });
     const result = lastLineResult(run.stdout);
     if (typeof result === 'string') return { runs, failure: `${result}\n${run.stderrTail.slice(-800)}` };
-    runs.push({ ms: run.ms, result, state: JSON.parse(fs.readFileSync(timingFile, 'utf8')) as StateTiming });
+    const state = stateIoOf(run.stderrTail);
+    if (typeof state === 'string') return { runs, failure: state };
+    runs.push({ ms: run.ms, result, state });
     if (result.error) return { runs, failure: result.error };
     if (result.done) return { runs };
   }

@@ -42,6 +42,15 @@ export interface RunContext {
   logger: Logger;
 }
 
+/** Time spent on state I/O in one run; logged with the run, since a slow NAS shows there first. */
+export interface StateIo {
+  /** Loading the snapshot and journal. */
+  loadMs: number;
+  /** Manifest and journal appends with their syncs, and compactions. */
+  writeMs: number;
+  writes: number;
+}
+
 const MAX_ERROR_LINES = 50;
 const COMPACT_MIN_BYTES = 1024 * 1024;
 
@@ -68,12 +77,14 @@ export async function runCrawl(config: CrawlConfig, ctx: RunContext): Promise<Cr
   const tempDir = path.join(config.rootDir, TEMP_DIR);
   let result: CrawlResult;
   let lease: Lease | null = null;
+  let crawlRun: CrawlRun | null = null;
   try {
     await createRootDir(config.rootDir);
     await fs.mkdir(tempDir, { recursive: true });
     await fs.mkdir(path.join(config.rootDir, IMAGE_DIR), { recursive: true });
     lease = await acquireLease(stateDir, { requestId: ctx.requestId, logger, tempDir });
-    result = lease ? await new CrawlRun(config, ctx, logger, lease, started).run() : { ...emptyResult(0), skipped: 'locked' };
+    crawlRun = lease ? new CrawlRun(config, ctx, logger, lease, started) : null;
+    result = crawlRun ? await crawlRun.run() : { ...emptyResult(0), skipped: 'locked' };
   } catch (e) {
     logger.error('crawl run failed', { error: e });
     result = failedResult(`crawl failed: ${(e as Error).message}`);
@@ -81,8 +92,12 @@ export async function runCrawl(config: CrawlConfig, ctx: RunContext): Promise<Cr
     await lease?.release().catch((e: unknown) => logger.error('lease release failed', { error: e }));
   }
   result.durationMs = Date.now() - started;
-  logger.info('crawl run finished', { ...result, errorStack: result.errorStack.length });
+  logger.info('crawl run finished', { ...result, errorStack: result.errorStack.length, stateIo: crawlRun && rounded(crawlRun.stateIo) });
   return result;
+}
+
+function rounded(io: StateIo): StateIo {
+  return { loadMs: Math.round(io.loadMs), writeMs: Math.round(io.writeMs), writes: io.writes };
 }
 
 /** rootDir itself may be created, but not its parent: a missing parent means the NAS is not mounted. */
@@ -107,6 +122,7 @@ class CrawlRun {
   /** Pages done but not yet on the NAS; written together by one flush (group commit: one sync for many pages). */
   private pending: (PageOutcome & { kind: 'done' })[] = [];
   private flushing: Promise<void> | null = null;
+  readonly stateIo: StateIo = { loadMs: 0, writeMs: 0, writes: 0 };
 
   constructor(
     private readonly config: CrawlConfig,
@@ -167,8 +183,9 @@ class CrawlRun {
   }
 
   private async loadState(): Promise<CrawlState> {
-    const loadStarted = Date.now();
+    const loadStarted = performance.now();
     const loaded = await this.store.load();
+    this.stateIo.loadMs += performance.now() - loadStarted;
     for (const warning of loaded.warnings) this.logger.warn('crawl state damaged, recovered', { warning });
     let state = CrawlState.fromStore(loaded);
     if (state.skippedLines) this.logger.warn('crawl state journal lines skipped', { lines: state.skippedLines });
@@ -179,10 +196,10 @@ class CrawlRun {
     // Compact when asked to start over, after damage, or when the journal outgrows the snapshot.
     const damaged = loaded.warnings.length > 0 || state.skippedLines > 0;
     if (this.config.reset || damaged || loaded.journalBytes > Math.max(COMPACT_MIN_BYTES, loaded.snapshotBytes / 2)) {
-      await this.store.compact(state.toSnapshot());
+      await this.timedWrite(() => this.store.compact(state.toSnapshot()));
     }
     this.logger.debug('crawl state loaded', {
-      generation: loaded.generation, visited: state.history.size, frontier: state.frontier.size, ms: Date.now() - loadStarted,
+      generation: loaded.generation, visited: state.history.size, frontier: state.frontier.size, ms: Math.round(performance.now() - loadStarted),
     });
     return state;
   }
@@ -252,8 +269,9 @@ class CrawlRun {
     try {
       while (this.pending.length > 0 && !this.lease.lost) {
         const batch = this.pending.splice(0);
-        await this.manifest.append(batch.flatMap((o) => o.manifest));
-        await this.store.append(batch.flatMap((o) => o.journal));
+        const manifestLines = batch.flatMap((o) => o.manifest);
+        if (manifestLines.length > 0) await this.timedWrite(() => this.manifest.append(manifestLines));
+        await this.timedWrite(() => this.store.append(batch.flatMap((o) => o.journal)));
         for (const outcome of batch) {
           this.pagesCrawled += outcome.journal.filter(isVisitLine).length;
           this.imagesSaved += outcome.imagesSaved;
@@ -263,6 +281,16 @@ class CrawlRun {
     } finally {
       // Cleared in the same step as the last check of `pending`, so a later commit always starts a new flush.
       this.flushing = null;
+    }
+  }
+
+  private async timedWrite(write: () => Promise<void>): Promise<void> {
+    const started = performance.now();
+    try {
+      await write();
+    } finally {
+      this.stateIo.writeMs += performance.now() - started;
+      this.stateIo.writes++;
     }
   }
 }

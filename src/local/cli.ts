@@ -10,8 +10,7 @@ import { parseInterval } from './interval';
 import { buildCrawlerContext, buildTimerEvent } from './timer-invocation';
 import { createLocalServer, listen, type HttpHandler } from './serve';
 import { startScheduler } from './scheduler';
-import { startDemoSite } from './demo-site';
-import { readDeployDefaults } from './deploy-defaults';
+import type { DemoSite } from './demo-site';
 import type { CrawlResult } from '../crawler/run';
 
 export interface Io {
@@ -99,7 +98,8 @@ function crawlerHandler() {
 }
 
 /**
- * Loaded on first use, so `crawl` never pays for OpenCV and `serve` never for the crawler. A plain require keeps
+ * Loaded on first use, so `crawl` never pays for OpenCV, sharp's demo photos or YAML, and `serve` never for the
+ * crawler. A plain require keeps
  * this working both under tsx's CommonJS hook (bin/) and as compiled JS (dist/).
  */
 function loadModule<T>(id: string): T {
@@ -166,7 +166,7 @@ function progressLine(run: number, r: CrawlResult): string {
 async function start(flags: Flags, io: Io): Promise<number> {
   const nas = nasDir(flags);
   // The timer interval and payload defaults come from s.yaml, so local runs behave like the deployment.
-  const deploy = readDeployDefaults();
+  const deploy = loadModule<typeof import('./deploy-defaults')>('./deploy-defaults').readDeployDefaults();
   const interval = typeof flags.interval === 'string' ? parseInterval(flags.interval) : { ok: true as const, value: deploy.intervalMs };
   if (!interval.ok) throw new UsageError(interval.error);
   const timeout = timeoutFlag(flags);
@@ -175,9 +175,9 @@ async function start(flags: Flags, io: Io): Promise<number> {
   const { url: deployUrl, ...deployPayload } = deploy.payload;
   const seedUrl = process.env.CRAWL_URL || (typeof deployUrl === 'string' && deployUrl ? deployUrl : undefined);
   const payload = crawlPayload(flags, nas, { ...deployPayload, ...(seedUrl ? { url: seedUrl } : {}) });
-  let demo: Awaited<ReturnType<typeof startDemoSite>> | undefined;
+  let demo: DemoSite | undefined;
   if (typeof payload.url !== 'string') {
-    demo = await startDemoSite();
+    demo = await loadModule<typeof import('./demo-site')>('./demo-site').startDemoSite();
     payload.url = demo.url;
     // Only the demo site itself may be a private address.
     payload.allowPrivateNetworks = ['127.0.0.1'];

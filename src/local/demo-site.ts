@@ -6,8 +6,9 @@
 import http from 'node:http';
 import path from 'node:path';
 import sharp from 'sharp';
+import { checkoutRoot } from './checkout';
 
-const PHOTOS = path.join(__dirname, '../../assets/photos');
+const PHOTOS = path.join(checkoutRoot(), 'assets/photos');
 const SECTIONS = ['portraits', 'still-life', 'animals', 'patterns', 'charts', 'misc'];
 const PAGES_PER_SECTION = 5;
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { describeZodError } from '../fc/http-event';
+import { checkoutRoot } from './checkout';
 import { parseInterval } from './interval';
 
 export interface DeployDefaults {
@@ -22,8 +23,6 @@ export interface DeployDefaults {
   crawler: { functionName: string; timerTriggerName: string };
   image: { functionName: string; port: number };
 }
-
-export const DEFAULT_S_YAML = path.resolve(__dirname, '../../s.yaml');
 
 const MAGIC = /\$\{([^}]*)\}/g;
 const ENV_CALL = /^env\(\s*(['"])([A-Za-z_][A-Za-z0-9_]*)\1\s*(?:,\s*(?:(['"])(.*?)\3|(-?\d+(?:\.\d+)?)))?\s*\)$/;
@@ -88,7 +87,7 @@ const sYamlSchema = z.object({
 });
 
 /** Reads s.yaml's deployment values with the env defaults (or the env's own values); throws on a malformed file. */
-export function readDeployDefaults(sYamlPath: string = DEFAULT_S_YAML, env: NodeJS.ProcessEnv = process.env): DeployDefaults {
+export function readDeployDefaults(sYamlPath: string = path.join(checkoutRoot(), 's.yaml'), env: NodeJS.ProcessEnv = process.env): DeployDefaults {
   const raw = parse(fs.readFileSync(sYamlPath, 'utf8')) as { vars?: unknown; resources?: Record<string, unknown> };
   const vars = resolve(raw.vars ?? {}, raw.vars ?? {}, env);
   // Only the two functions: the domain resource refers to ${resources...}, which only `s` itself resolves.
