@@ -13,6 +13,7 @@ import { analyseContent, chooseFormat, encode, supportsAlpha, type OutputFormat 
 import { problem, type Problem } from './problem';
 import type { ImageRequest } from './request';
 import { decodeImage, type ImageFile } from './source';
+import { configureImageThreads } from './threads';
 
 export interface RenderedImage {
   kind: 'image';
@@ -35,6 +36,8 @@ export interface FaceReport {
 }
 
 export type Rendered = RenderedImage | FaceReport;
+
+configureImageThreads(process.env);
 
 const DEFAULT_CACHE_MB = 64;
 const cacheMb = Number(process.env.IMAGE_CACHE_MB);

@@ -3,11 +3,12 @@
  * reading, the magic bytes before sharp sees the data, the pixel cap from the header before decoding.
  */
 import { createHash } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { constants, promises as fs, type Stats } from 'node:fs';
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
 import { sniffImageType, type ImageExtension } from '../crawler/image-type';
 import { err, ok, type Result } from '../result';
 import type { ImageLimits } from './limits';
+import { LruCache } from './lru-cache';
 import { problem, type Problem } from './problem';
 
 export interface ImageFile {
@@ -31,6 +32,15 @@ const pixelCount = (n: number) => (n >= 100_000 ? `${(n / 1e6).toFixed(1)} MP` :
 const tooLarge = (bytes: number, limits: ImageLimits) =>
   problem(413, `image file is ${byteSize(bytes)}; the limit is ${byteSize(limits.maxBytes)}`);
 
+/**
+ * Content hashes by file identity, per instance. The crawler never rewrites an image in place (it renames a new
+ * file over it, a new inode), so a file with the same inode, size and times as when it was hashed holds the same
+ * bytes; a viewer going from page to rotate to facedetect then hashes the file once.
+ */
+const hashes = new LruCache<string>(2 * 1024 * 1024, () => 200);
+const identity = (s: Stats) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
 /** `absolute` must come from resolveNasPath (src/nas/safe-path.ts) or a walk that skips symlinks. */
 export async function readImageFile(absolute: string, limits: ImageLimits): Promise<Result<ImageFile, Problem>> {
   // O_NOFOLLOW: the resolved path must not have been swapped for a symlink since; O_NONBLOCK: a FIFO cannot hang us.
@@ -52,7 +62,15 @@ export async function readImageFile(absolute: string, limits: ImageLimits): Prom
     if (bytes.length > limits.maxBytes) return err(tooLarge(bytes.length, limits));
     const type = sniffImageType(bytes);
     if (!type) return err(problem(415, 'not an image: the file does not start with a JPEG, PNG, GIF, WebP, AVIF or TIFF signature'));
-    return ok({ bytes, type, hash: createHash('sha256').update(bytes).digest('hex') });
+    // Changed while being read: hash what was read, and remember nothing.
+    const key = identity(stats);
+    if (key !== identity(await handle.stat())) return ok({ bytes, type, hash: sha256(bytes) });
+    let hash = hashes.get(key);
+    if (!hash) {
+      hash = sha256(bytes);
+      hashes.set(key, hash);
+    }
+    return ok({ bytes, type, hash });
   } finally {
     await handle.close();
   }

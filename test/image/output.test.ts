@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { analyseContent } from '../../src/image/output-format';
@@ -86,5 +86,22 @@ describe('output format by content, and caching', () => {
     const changed = await send(nas.root, '/img/photo.png', { query: { action: 'rotate', angle: '90' }, headers: { 'if-none-match': etag } });
     assert.equal(changed.status, 200);
     assert.notEqual(changed.headers.etag, etag);
+  });
+
+  it('a file rewritten in place with the same size and modification time still gets a new tag', async () => {
+    // Uncompressed PNGs of one size have one length, whatever their pixels.
+    const solid = (background: string) => sharp({ create: { width: 64, height: 64, channels: 3, background } }).png({ compressionLevel: 0 }).toBuffer();
+    const [red, blue] = await Promise.all([solid('#f00'), solid('#00f')]);
+    assert.equal(red.length, blue.length);
+    const file = path.join(nas.root, 'img', 'same-size.png');
+    const mtime = 1_700_000_000; // whole seconds, so setting it again gives exactly the same time
+    await writeFile(file, red);
+    await utimes(file, mtime, mtime);
+    const first = await send(nas.root, '/img/same-size.png', { query: { action: 'show', raw: '1' } });
+    await writeFile(file, blue);
+    await utimes(file, mtime, mtime);
+    assert.equal((await stat(file)).mtimeMs, mtime * 1000);
+    const second = await send(nas.root, '/img/same-size.png', { query: { action: 'show', raw: '1' } });
+    assert.notEqual(second.headers.etag, first.headers.etag);
   });
 });
