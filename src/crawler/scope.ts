@@ -1,15 +1,14 @@
 /** Which pages a crawl may follow, relative to its seed URL. */
-import ipaddr from 'ipaddr.js';
+import { getDomain } from 'tldts';
 
 export type Scope = 'host' | 'domain' | 'any';
 
 /**
- * The registrable domain, by the simple last-two-labels rule (a.b.example.com -> example.com). It is coarse for
- * public suffixes such as co.uk, where it widens "domain" to the whole suffix; use "host" there.
+ * The registrable domain by the Public Suffix List, private suffixes included: news.bbc.co.uk -> bbc.co.uk,
+ * alice.github.io stays alice.github.io. An IP address or a single-label host stands for itself.
  */
 export function registrableDomain(hostname: string): string {
-  if (ipaddr.isValid(hostname.replace(/^\[|\]$/g, ''))) return hostname;
-  return hostname.replace(/\.$/, '').split('.').slice(-2).join('.');
+  return getDomain(hostname, { allowPrivateDomains: true }) ?? hostname;
 }
 
 export function inScope(url: URL, seed: URL, scope: Scope): boolean {

@@ -41,7 +41,7 @@ describe('links and images', () => {
 
 describe('scope', () => {
   const seed = new URL('https://www.example.com/');
-  test('host, domain (last two labels) and any', () => {
+  test('host, domain (by the Public Suffix List) and any', () => {
     assert.equal(inScope(new URL('https://www.example.com/x'), seed, 'host'), true);
     assert.equal(inScope(new URL('https://img.example.com/x'), seed, 'host'), false);
     assert.equal(inScope(new URL('https://img.example.com/x'), seed, 'domain'), true);
@@ -49,5 +49,15 @@ describe('scope', () => {
     assert.equal(inScope(new URL('https://example.org/x'), seed, 'any'), true);
     assert.equal(registrableDomain('a.b.example.com'), 'example.com');
     assert.equal(registrableDomain('127.0.0.1'), '127.0.0.1');
+    assert.equal(registrableDomain('localhost'), 'localhost');
+  });
+
+  test('domain scope does not spread over a public suffix such as co.uk or github.io', () => {
+    const bbc = new URL('https://www.bbc.co.uk/');
+    assert.equal(inScope(new URL('https://news.bbc.co.uk/x'), bbc, 'domain'), true);
+    assert.equal(inScope(new URL('https://www.itv.co.uk/x'), bbc, 'domain'), false);
+    const pages = new URL('https://alice.github.io/');
+    assert.equal(inScope(new URL('https://img.alice.github.io/x'), pages, 'domain'), true);
+    assert.equal(inScope(new URL('https://bob.github.io/x'), pages, 'domain'), false);
   });
 });
