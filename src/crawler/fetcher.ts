@@ -26,14 +26,20 @@ export interface GetOptions {
   maxBytes: number;
   /** A body known (by Content-Length, or once read) to be smaller than this is reported as too small. */
   minBytes?: number;
-  /** Returns why a redirect target may not be followed, or null. */
-  checkHop?: (url: URL) => string | null;
+  /**
+   * Returns why a redirect target may not be followed, or null. It runs between two exchanges, holding no fetch
+   * slot, so it may fetch itself (robots.txt of the target's host).
+   */
+  checkHop?: (url: URL) => Promise<string | null>;
   accept?: string;
 }
 
 export type FetchOutcome =
   | { ok: true; url: string; status: number; contentType: string; body: Buffer }
   | { ok: false; reason: string; status?: number; tooSmall?: boolean };
+
+/** One HTTP exchange: an outcome, or a redirect to follow. */
+type Exchange = FetchOutcome | { redirect: string; status: number };
 
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -80,7 +86,7 @@ export class Fetcher {
   async get(url: string, options: GetOptions): Promise<FetchOutcome> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.limit.use(() => this.followRedirects(url, options));
+        return await this.followRedirects(url, options);
       } catch (e) {
         if (this.options.signal.aborted) return { ok: false, reason: 'aborted: the run reached its deadline' };
         if (!isTransient(e) || attempt >= this.options.retries) {
@@ -103,60 +109,67 @@ export class Fetcher {
       const refusal = refuseLiteralHost(new URL(url).hostname, this.check);
       if (refusal) throw new FetchError(refusal);
       seen.add(url);
-      // A real timer, not AbortSignal.timeout(): inside AbortSignal.any() nothing references that signal, so it
-      // could be garbage-collected before firing, and a slow-loris body then held the page until the run's hard stop.
-      const limitMs = this.options.requestTimeoutMs * 3;
-      const hopTimeout = new AbortController();
-      const timer = setTimeout(() => hopTimeout.abort(new FetchError(`no complete response within ${limitMs} ms`, undefined, true)), limitMs);
-      try {
-        const response = await request(url, {
-          dispatcher: this.agent,
-          method: 'GET',
-          signal: AbortSignal.any([this.options.signal, hopTimeout.signal]),
-          headers: { 'user-agent': this.options.userAgent, accept: options.accept ?? '*/*', 'accept-encoding': 'gzip, deflate, br' },
-        });
-        const { statusCode, headers } = response;
-        const header = (name: string) => {
-          const v = headers[name];
-          return Array.isArray(v) ? v[0] : v;
-        };
-        if (REDIRECTS.has(statusCode) && header('location')) {
-          discard(response.body);
-          const next = normaliseUrl(header('location') ?? '', url);
-          if (!next) throw new FetchError(`redirect to an unsupported URL ${JSON.stringify(header('location'))}`, statusCode);
-          if (seen.has(next)) throw new FetchError(`redirect loop at ${next}`, statusCode);
-          if (hop + 1 > MAX_REDIRECTS) throw new FetchError(`more than ${MAX_REDIRECTS} redirects`, statusCode);
-          const hopRefusal = options.checkHop?.(new URL(next));
-          if (hopRefusal) throw new FetchError(`redirect to ${next} refused: ${hopRefusal}`, statusCode);
-          url = next;
-          continue;
-        }
-        if (statusCode >= 500 || statusCode === 429) {
-          discard(response.body);
-          throw new FetchError(`HTTP ${statusCode}`, statusCode, true);
-        }
-        if (statusCode < 200 || statusCode >= 300) {
-          discard(response.body);
-          throw new FetchError(`HTTP ${statusCode}`, statusCode);
-        }
-        const contentType = header('content-type') ?? '';
-        const declared = header('content-encoding') ? NaN : Number(header('content-length') ?? NaN);
-        if (options.minBytes !== undefined && declared < options.minBytes) {
-          discard(response.body);
-          return { ok: false, reason: `smaller than the cutoff (${declared} bytes by Content-Length)`, tooSmall: true };
-        }
-        if (declared > options.maxBytes) {
-          discard(response.body);
-          throw new FetchError(`larger than the cap of ${options.maxBytes} bytes (${declared} by Content-Length)`);
-        }
-        const body = await readCapped(response.body, header('content-encoding'), options.maxBytes);
-        if (options.minBytes !== undefined && body.length < options.minBytes) {
-          return { ok: false, reason: `smaller than the cutoff (${body.length} bytes)`, tooSmall: true };
-        }
-        return { ok: true, url, status: statusCode, contentType, body };
-      } finally {
-        clearTimeout(timer);
+      const exchange = await this.limit.use(() => this.exchange(url, options));
+      if (!('redirect' in exchange)) return exchange;
+      const { redirect: next, status } = exchange;
+      if (seen.has(next)) throw new FetchError(`redirect loop at ${next}`, status);
+      if (hop + 1 > MAX_REDIRECTS) throw new FetchError(`more than ${MAX_REDIRECTS} redirects`, status);
+      const hopRefusal = await options.checkHop?.(new URL(next));
+      if (hopRefusal) throw new FetchError(`redirect to ${next} refused: ${hopRefusal}`, status);
+      url = next;
+    }
+  }
+
+  /** One request and its response, holding a fetch slot throughout. */
+  private async exchange(url: string, options: GetOptions): Promise<Exchange> {
+    // A real timer, not AbortSignal.timeout(): inside AbortSignal.any() nothing references that signal, so it
+    // could be garbage-collected before firing, and a slow-loris body then held the page until the run's hard stop.
+    const limitMs = this.options.requestTimeoutMs * 3;
+    const hopTimeout = new AbortController();
+    const timer = setTimeout(() => hopTimeout.abort(new FetchError(`no complete response within ${limitMs} ms`, undefined, true)), limitMs);
+    try {
+      const response = await request(url, {
+        dispatcher: this.agent,
+        method: 'GET',
+        signal: AbortSignal.any([this.options.signal, hopTimeout.signal]),
+        headers: { 'user-agent': this.options.userAgent, accept: options.accept ?? '*/*', 'accept-encoding': 'gzip, deflate, br' },
+      });
+      const { statusCode, headers } = response;
+      const header = (name: string) => {
+        const v = headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      if (REDIRECTS.has(statusCode) && header('location')) {
+        discard(response.body);
+        const next = normaliseUrl(header('location') ?? '', url);
+        if (!next) throw new FetchError(`redirect to an unsupported URL ${JSON.stringify(header('location'))}`, statusCode);
+        return { redirect: next, status: statusCode };
       }
+      if (statusCode >= 500 || statusCode === 429) {
+        discard(response.body);
+        throw new FetchError(`HTTP ${statusCode}`, statusCode, true);
+      }
+      if (statusCode < 200 || statusCode >= 300) {
+        discard(response.body);
+        throw new FetchError(`HTTP ${statusCode}`, statusCode);
+      }
+      const contentType = header('content-type') ?? '';
+      const declared = header('content-encoding') ? NaN : Number(header('content-length') ?? NaN);
+      if (options.minBytes !== undefined && declared < options.minBytes) {
+        discard(response.body);
+        return { ok: false, reason: `smaller than the cutoff (${declared} bytes by Content-Length)`, tooSmall: true };
+      }
+      if (declared > options.maxBytes) {
+        discard(response.body);
+        throw new FetchError(`larger than the cap of ${options.maxBytes} bytes (${declared} by Content-Length)`);
+      }
+      const body = await readCapped(response.body, header('content-encoding'), options.maxBytes);
+      if (options.minBytes !== undefined && body.length < options.minBytes) {
+        return { ok: false, reason: `smaller than the cutoff (${body.length} bytes)`, tooSmall: true };
+      }
+      return { ok: true, url, status: statusCode, contentType, body };
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

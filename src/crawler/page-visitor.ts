@@ -49,7 +49,7 @@ export class PageVisitor {
     const res = await this.fetcher.get(url, {
       maxBytes: this.config.maxPageBytes,
       accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.5',
-      checkHop: (hop) => (inScope(hop, this.seed, this.config.scope) ? null : `outside the "${this.config.scope}" scope`),
+      checkHop: (hop) => this.refuseHop(hop),
     });
     if (this.signal.aborted) return { kind: 'postponed' };
     if (!res.ok) {
@@ -83,6 +83,15 @@ export class PageVisitor {
       this.logger.info('page crawled', { url, finalUrl: pageUrl, depth: item.depth, links: refs.links.length, images: refs.images.length, imagesSaved, ms: Date.now() - started });
     }
     return { kind: 'done', journal, manifest, errors, imagesSaved };
+  }
+
+  /** A redirect target passes the same checks as a link: scope, then its host's robots.txt. */
+  private async refuseHop(hop: URL): Promise<string | null> {
+    if (!inScope(hop, this.seed, this.config.scope)) return `outside the "${this.config.scope}" scope`;
+    const verdict = this.robots ? await this.robots.verdict(hop.href) : 'allowed';
+    if (verdict === 'disallowed') return 'disallowed by robots.txt';
+    if (verdict === 'unavailable') return `robots.txt of ${hop.host} is unavailable`;
+    return null;
   }
 
   /** In dfs, pushed in reverse document order so the page's first link is on top: the order of a recursive DFS. */

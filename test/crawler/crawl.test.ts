@@ -37,9 +37,11 @@ describe('crawl of the hostile test site', () => {
     assert.match(errors, /huge\.html: larger than the cap/);
     assert.match(errors, /slow\.html: UND_ERR_HEADERS_TIMEOUT/);
     assert.match(errors, /fake\.png: not an image/);
-    assert.equal(result.failedCount, 4);
+    assert.match(errors, /into-private: redirect to \S+\/private\/secret\.html refused: disallowed by robots\.txt/);
+    assert.equal(result.failedCount, 5);
     assert.doesNotMatch(errors, /flaky/, 'the 500 succeeds on retry');
-    // robots.txt is read once, /private/ is never fetched, the other host and the non-HTML links are not crawled.
+    // robots.txt is read once, /private/ is never fetched (not even by a redirect), the other host and the non-HTML
+    // links are not crawled.
     assert.equal(site.requests.filter((r) => r.endsWith(' /robots.txt')).length, 1);
     assert.ok(!site.requests.some((r) => r.includes('/private/')));
     assert.ok(!site.requests.some((r) => r.startsWith('localhost')));

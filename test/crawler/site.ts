@@ -1,8 +1,9 @@
 /**
  * A generated website on 127.0.0.1 for crawler tests and benchmarks, with the hostile parts a crawler meets:
- * cycles, relative links, <base href>, fragments, redirects (one a loop), 404s, a 500 that succeeds on retry,
- * a response slower than the timeout, a huge page, non-HTML links, one image under two URLs, images below the
- * cutoff, a non-image served as image/png, a robots.txt that disallows /private/, and links to another host.
+ * cycles, relative links, <base href>, fragments, redirects (one a loop, one into /private/), 404s, a 500 that
+ * succeeds on retry, a response slower than the timeout, a huge page, non-HTML links, one image under two URLs,
+ * images below the cutoff, a non-image served as image/png, a robots.txt that disallows /private/, and links to
+ * another host.
  *
  * `expectedImages` holds the sha256 of every image a correct crawl saves (with the default 10 KB cutoff).
  */
@@ -111,6 +112,7 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
     const featureLinks = features
       ? [
           '/redirect/to-redirected',
+          '/redirect/into-private',
           '/redirect-loop/a',
           '/missing.html',
           '/flaky.html',
@@ -151,6 +153,8 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
         return send(302, 'text/plain', '', { location: '/redirected.html' });
       case '/redirected.html':
         return send(200, 'text/html', html('redirected', '<img src="/img/on-redirected.png"><a href="/page/2.html">2</a>'));
+      case '/redirect/into-private':
+        return send(302, 'text/plain', '', { location: '/private/secret.html' });
       case '/redirect-loop/a':
         return send(302, 'text/plain', '', { location: '/redirect-loop/b' });
       case '/redirect-loop/b':
