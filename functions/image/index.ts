@@ -7,6 +7,7 @@ import { parseHttpEvent } from '../../src/fc/http-event';
 import { buildReply } from '../../src/fc/reply';
 import type { FcHttpReply } from '../../src/fc/types';
 import { handleImageRequest, errorResponse } from '../../src/image/handler';
+import { warmUp } from '../../src/image/warm-up';
 import { nasRootFromEnv } from '../../src/nas/root';
 
 export async function handler(event: unknown, context: unknown): Promise<FcHttpReply> {
@@ -18,4 +19,12 @@ export async function handler(event: unknown, context: unknown): Promise<FcHttpR
   }
   const logger = ctx.logger.child({ path: request.value.path });
   return buildReply(await handleImageRequest(request.value, { root: nasRootFromEnv(process.env), logger }));
+}
+
+/** FC's Initializer hook (instanceLifecycleConfig in s.yaml): warm state before the instance takes requests. */
+export async function initialize(context: unknown): Promise<void> {
+  const ctx = fromContext(context);
+  const started = Date.now();
+  await warmUp();
+  ctx.logger.info('image function initialized', { ms: Date.now() - started });
 }

@@ -3,12 +3,13 @@
  * by building exactly the events FC would deliver and calling the functions' exported handlers.
  */
 import fs from 'node:fs';
+import type http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLogger, levelFromEnv } from '../log';
+import { createLogger, levelFromEnv, type Logger } from '../log';
 import { parseInterval } from './interval';
 import { buildCrawlerContext, buildTimerEvent } from './timer-invocation';
-import { createLocalServer, listen, type HttpHandler } from './serve';
+import { createLocalServer, listen } from './serve';
 import { startScheduler } from './scheduler';
 import type { DemoSite } from './demo-site';
 import type { CrawlResult } from '../crawler/run';
@@ -87,10 +88,13 @@ function nasDir(flags: Flags): string {
   return dir;
 }
 
-function imageHandler(nas: string): HttpHandler {
+/** The image function's HTTP server with its Initializer already run, as FC runs it before the first request. */
+async function imageServer(nas: string, logger: Logger): Promise<http.Server> {
   // The image function reads its root from the environment, exactly as on FC.
   process.env.NAS_ROOT = nas;
-  return loadModule<typeof import('../../functions/image/index')>('../../functions/image/index').handler;
+  const { handler, initialize } = loadModule<typeof import('../../functions/image/index')>('../../functions/image/index');
+  await initialize({ requestId: 'local-initializer', function: { name: 'image' } });
+  return createLocalServer({ handler, initializer: initialize, logger });
 }
 
 function crawlerHandler() {
@@ -136,7 +140,7 @@ function portFlag(flags: Flags): number {
 async function serve(flags: Flags, io: Io): Promise<number> {
   const nas = nasDir(flags);
   const logger = createLogger({ component: 'serve' }, undefined, levelFromEnv());
-  const server = createLocalServer({ handler: imageHandler(nas), logger });
+  const server = await imageServer(nas, logger);
   const { url } = await listen(server, portFlag(flags), typeof flags.host === 'string' ? flags.host : '127.0.0.1');
   io.stdout(`image function serving ${nas} at ${url}`);
   await new Promise<void>((resolve) => server.on('close', resolve));
@@ -184,7 +188,7 @@ async function start(flags: Flags, io: Io): Promise<number> {
     io.stdout(`no seed URL configured: crawling the built-in demo site at ${demo.url}`);
   }
 
-  const server = createLocalServer({ handler: imageHandler(nas), logger });
+  const server = await imageServer(nas, logger);
   const { url } = await listen(server, portFlag(flags), typeof flags.host === 'string' ? flags.host : '127.0.0.1');
   io.stdout(`open ${url} (image function serving ${nas}, standing in for the NAS at ${deploy.mountDir})`);
   io.stdout(`crawler: ${payload.url} every ${Math.round(interval.value / 1000)}s, ${payload.numberOfPages} pages per run`);

@@ -10,9 +10,12 @@ import { replyBody } from '../fc/reply';
 import type { FcHttpReply, FcHttpTriggerEvent } from '../fc/types';
 
 export type HttpHandler = (event: Buffer, context: object) => Promise<FcHttpReply>;
+export type Initializer = (context: object) => Promise<void>;
 
 export interface LocalServerOptions {
   handler: HttpHandler;
+  /** Answers FC's Initializer hook (a request with `x-fc-control-path: /initialize`). */
+  initializer?: Initializer;
   logger: Logger;
   /** function.timeout in the context given to the handler, in seconds. */
   timeoutSeconds?: number;
@@ -98,8 +101,15 @@ export function createLocalServer(options: LocalServerOptions): http.Server {
           finish({ statusCode: 413, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'request body too large', isBase64Encoded: false });
           return;
         }
-        const event = toFcEvent(req, body, requestId);
         const context = { requestId, function: { name: 'image', timeout, memory: 2048 }, credentials: {} };
+        // FC's custom runtime names lifecycle calls in this header; a 2xx tells FC the hook succeeded.
+        const control = req.headers['x-fc-control-path'];
+        if (control === '/initialize' || control === '/pre-stop') {
+          if (control === '/initialize') await options.initializer?.(context);
+          finish({ statusCode: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'OK', isBase64Encoded: false });
+          return;
+        }
+        const event = toFcEvent(req, body, requestId);
         finish(await handler(Buffer.from(JSON.stringify(event)), context));
       })
       .catch((error: unknown) => {

@@ -82,6 +82,9 @@ test('image: custom.debian12 on port 9000, HTTP trigger GET+POST, anonymous unle
   assert.equal(image.props.runtime, 'custom.debian12');
   assert.equal(image.props.code, './dist/image');
   assert.deepEqual(image.props.customRuntimeConfig, { command: ['/code/bootstrap'], port: 9000 });
+  // The Initializer hook warms OpenCV and libvips before the first request (src/local/serve.ts answers it).
+  assert.equal(image.props.instanceLifecycleConfig.initializer.timeout, 30);
+  assert.equal(image.props.environmentVariables.IMAGE_THREADS, String(image.props.cpu));
   const [http] = image.props.triggers;
   assert.equal(http.triggerType, 'http');
   assert.equal(http.triggerConfig.authType, 'anonymous');

@@ -67,3 +67,31 @@ test("FC's x-fc-request-id header names the request when present", async () => {
   const { event } = await roundTrip('/', { headers: { 'x-fc-request-id': 'fc-req-42' } });
   assert.equal((event.requestContext as { requestId: string }).requestId, 'fc-req-42');
 });
+
+test("FC's lifecycle calls run the initializer and never reach the handler", async () => {
+  const calls: string[] = [];
+  const server = createLocalServer({
+    logger: quiet,
+    handler: async () => {
+      calls.push('handler');
+      return { statusCode: 200, headers: {}, body: '', isBase64Encoded: false };
+    },
+    initializer: async (context) => {
+      calls.push(`initializer ${(context as { requestId: string }).requestId}`);
+    },
+  });
+  const { url } = await listen(server, 0, '127.0.0.1');
+  try {
+    const init = await request(new URL('/initialize', url), { method: 'POST', headers: { 'x-fc-control-path': '/initialize', 'x-fc-request-id': 'init-1' } });
+    assert.equal(init.statusCode, 200);
+    assert.equal(await init.body.text(), 'OK');
+    const stop = await request(new URL('/pre-stop', url), { headers: { 'x-fc-control-path': '/pre-stop' } });
+    assert.equal(stop.statusCode, 200);
+    await stop.body.dump();
+    // Without the header, /initialize is an ordinary path for the image function.
+    await (await request(new URL('/initialize', url), { method: 'POST' })).body.dump();
+    assert.deepEqual(calls, ['initializer init-1', 'handler']);
+  } finally {
+    server.close();
+  }
+});
