@@ -20,6 +20,7 @@ export type PageOutcome =
   | { kind: 'postponed' };
 
 const HTML_TYPES = /^(text\/html|application\/xhtml\+xml)\b/i;
+const ROBOTS_UNAVAILABLE = "its host's robots.txt is unavailable";
 
 export class PageVisitor {
   private readonly seed: URL;
@@ -46,12 +47,18 @@ export class PageVisitor {
     if (verdict === 'disallowed') return done([this.state.excluded(url, 'disallowed by robots.txt')]);
 
     const started = Date.now();
+    // A redirect into a host whose robots.txt is unavailable waits for a later run, as a page of that host would.
+    let hopHostUnavailable = false;
     const res = await this.fetcher.get(url, {
       maxBytes: this.config.maxPageBytes,
       accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.5',
-      checkHop: (hop) => this.refuseHop(hop),
+      checkHop: async (hop) => {
+        const refusal = await this.refuseHop(hop);
+        if (refusal === ROBOTS_UNAVAILABLE) hopHostUnavailable = true;
+        return refusal;
+      },
     });
-    if (this.signal.aborted) return { kind: 'postponed' };
+    if (this.signal.aborted || hopHostUnavailable) return { kind: 'postponed' };
     if (!res.ok) {
       this.logger.warn('page failed', { url, reason: res.reason });
       return done([this.state.failedPage(url, res.reason)], [`${url}: ${res.reason}`]);
@@ -90,7 +97,7 @@ export class PageVisitor {
     if (!inScope(hop, this.seed, this.config.scope)) return `outside the "${this.config.scope}" scope`;
     const verdict = this.robots ? await this.robots.verdict(hop.href) : 'allowed';
     if (verdict === 'disallowed') return 'disallowed by robots.txt';
-    if (verdict === 'unavailable') return `robots.txt of ${hop.host} is unavailable`;
+    if (verdict === 'unavailable') return ROBOTS_UNAVAILABLE;
     return null;
   }
 

@@ -208,6 +208,29 @@ describe('visiting order on a known graph', () => {
     return site.requests.filter((r) => r.includes('/page/')).map((r) => Number(/(\d+)\.html/.exec(r)![1]));
   };
 
+  test('a redirect into a host whose robots.txt is unavailable waits for a later run instead of failing', async () => {
+    const other = await startTestSite({ pages: 1, imagesPerPage: 1, robotsFailures: 2 });
+    const site = await startTestSite({ features: false, pages: 1, imagesPerPage: 0, homeExtra: '<a href="/redirect/elsewhere">elsewhere</a>', redirectElsewhere: `${other.origin}/page/0.html` });
+    const nasFolders = tempNasFolders();
+    try {
+      const root = await nasFolders.make();
+      const config = testConfig(site.url, root, { maxDepth: 1 });
+      const first = await crawlOnce(config);
+      assert.equal(first.failedCount, 0, first.errorStack.join('\n'));
+      assert.equal(first.frontierSize, 1);
+      assert.equal(first.done, false);
+      assert.ok(!other.requests.some((r) => r.endsWith(' /page/0.html')), 'the target was not fetched');
+      const second = await crawlOnce(config);
+      assert.equal(second.done, true);
+      assert.equal(second.failedCount, 0);
+      assert.equal(second.totalImageDownloaded, 1, 'the image on the redirect target');
+    } finally {
+      await site.close();
+      await other.close();
+      await nasFolders.removeAll();
+    }
+  });
+
   test('dfs visits depth first, the first link of a page first (last found, first visited)', async () => {
     assert.deepEqual(await order({}), [0, 1, 3, 4, 2, 5, 6]);
   });
