@@ -112,7 +112,6 @@ async function readRecord(file: string, ttlMs: number): Promise<LeaseRecord | nu
 /** Takes the lease on `dir`, or returns null (promptly) when a live holder has it. */
 export async function acquireLease(dir: string, options: LeaseOptions): Promise<Lease | null> {
   const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
-  const heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(ttlMs / 4));
   const now = options.now ?? Date.now;
   await fs.mkdir(dir, { recursive: true });
 
@@ -125,7 +124,18 @@ export async function acquireLease(dir: string, options: LeaseOptions): Promise<
     }
   }
 
-  const n = latest + 1;
+  return claimLease(dir, latest + 1, options);
+}
+
+/**
+ * Creates `lease.<n>` for a contender that found `lease.<n-1>` free. Its view may be stale: while it stalled,
+ * others may have taken `lease.<n>`, released it and moved on, the next holder deleting it as an old lease, so
+ * O_EXCL alone could hand out a number below the current one. Only a claim that is still the highest stands.
+ */
+export async function claimLease(dir: string, n: number, options: LeaseOptions): Promise<Lease | null> {
+  const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
+  const heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(ttlMs / 4));
+  const now = options.now ?? Date.now;
   const file = path.join(dir, `lease.${n}`);
   const record: LeaseRecord = {
     token: randomUUID(),
@@ -145,6 +155,12 @@ export async function acquireLease(dir: string, options: LeaseOptions): Promise<
     // aged out, so take it back.
     await fs.rm(file, { force: true }).catch((rmError: unknown) => options.logger.error('could not remove a failed lease file', { file, error: rmError }));
     throw e;
+  }
+  const latest = await latestLease(dir);
+  if (latest !== n) {
+    await fs.rm(file, { force: true });
+    options.logger.info('lease superseded while it was being taken', { lease: n, latest });
+    return null;
   }
   heldHere.add(record.token);
   for (let old = 1; old < n; old++) await fs.rm(path.join(dir, `lease.${old}`), { force: true });

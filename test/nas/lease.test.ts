@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { createLogger } from '../../src/log';
-import { acquireLease } from '../../src/nas/lease';
+import { acquireLease, claimLease } from '../../src/nas/lease';
 
 const logger = createLogger({}, () => undefined);
 let dir: string;
@@ -39,6 +39,21 @@ describe('lease', () => {
     const second = await acquireLease(dir, { requestId: 'b', logger });
     assert.ok(second);
     await second.release();
+  });
+
+  test('a taker with a stale view cannot claim a number below the current holder', async () => {
+    // B saw no lease and stalled; meanwhile A took lease.1 and released it, and C took lease.2 and deleted lease.1.
+    const a = await acquireLease(dir, { requestId: 'a', logger });
+    assert.ok(a);
+    await a.release();
+    const c = await acquireLease(dir, { requestId: 'c', logger });
+    assert.ok(c);
+    assert.deepEqual((await fs.readdir(dir)).sort(), ['lease.2']);
+    // B wakes up and creates lease.1, which O_EXCL allows because it is gone.
+    assert.equal(await claimLease(dir, 1, { requestId: 'b', logger }), null);
+    assert.deepEqual((await fs.readdir(dir)).sort(), ['lease.2'], 'the stale claim leaves nothing behind');
+    assert.equal(c.lost, false);
+    await c.release();
   });
 
   test('of many simultaneous takers exactly one wins', async () => {
