@@ -13,8 +13,9 @@ export function canonicalRequest(req: ImageRequest): string {
   return [req.action ?? 'page', req.angle ?? '-', bg, output].join('|');
 }
 
-export function imageEtag(contentHash: string, req: ImageRequest): string {
-  const digest = createHash('sha256').update(`${RENDER_VERSION}|${contentHash}|${canonicalRequest(req)}`).digest('base64url');
+/** `extra` is anything else the answer shows, such as a page's manifest entry. */
+export function imageEtag(contentHash: string, req: ImageRequest, extra = ''): string {
+  const digest = createHash('sha256').update(`${RENDER_VERSION}|${contentHash}|${canonicalRequest(req)}|${extra}`).digest('base64url');
   return `"${digest.slice(0, 32)}"`;
 }
 

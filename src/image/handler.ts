@@ -15,7 +15,7 @@ import { errorPage, galleryPage, imagePage, type GalleryTile } from './pages';
 import { problem, type Problem } from './problem';
 import { renderImage } from './render';
 import { parseRequestParams, toGalleryRequest, toImageRequest, type ImageRequest, type RequestParams } from './request';
-import { imageSourceInfo } from './source-info';
+import { imageSourceInfo, type SourceInfo } from './source-info';
 import { readImageFile } from './source';
 import { thumbnail } from './thumbnails';
 
@@ -37,6 +37,8 @@ const STATUS_TITLES: Record<number, string> = {
 };
 
 const IMAGE_CACHE_CONTROL = 'public, max-age=3600';
+/** Pages always revalidate: the ETag makes that a cheap 304. */
+const PAGE_CACHE_CONTROL = 'no-cache';
 const HTML_HEADERS = { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CONTENT_SECURITY_POLICY, 'x-content-type-options': 'nosniff' };
 
 function wantsJson(req: HttpRequest | undefined): boolean {
@@ -105,6 +107,14 @@ async function gallery(req: HttpRequest, folder: NasPath, params: RequestParams,
   return { status: 200, headers: { ...HTML_HEADERS, 'cache-control': 'no-cache' }, body: html };
 }
 
+/** The manifest entry for an image page; an unreadable manifest costs the source URL, not the page. */
+async function sourceInfo(root: string, relative: string, logger: Logger): Promise<SourceInfo | undefined> {
+  return imageSourceInfo(root, relative).catch((error: unknown) => {
+    logger.warn('manifest unreadable; page shown without source URL', { error, file: relative });
+    return undefined;
+  });
+}
+
 function describeRequest(r: ImageRequest): string {
   if (r.action === 'rotate') return `rotate ${r.angle}°`;
   return r.action ?? 'page';
@@ -118,8 +128,11 @@ async function image(req: HttpRequest, target: NasPath, params: RequestParams, l
   const file = await readImageFile(target.absolute, limits);
   if (!file.ok) return refused(file.error, req, logger);
 
-  const etag = imageEtag(file.value.hash, r);
-  const validators = { etag, 'cache-control': IMAGE_CACHE_CONTROL };
+  // A page also shows the manifest entry, which can change under the same image: it is part of the page's tag.
+  const info = r.output.kind === 'html' ? await sourceInfo(opts.root, target.relative, logger) : undefined;
+  const etag = imageEtag(file.value.hash, r, info ? JSON.stringify(info) : '');
+  // A 304 carries the Cache-Control of the answer it stands for, so a cache never turns a page into an hour-fresh copy.
+  const validators = { etag, 'cache-control': r.output.kind === 'html' ? PAGE_CACHE_CONTROL : IMAGE_CACHE_CONTROL };
   if (matchesIfNoneMatch(req.headers['if-none-match'], etag)) return { status: 304, headers: validators, body: '' };
 
   const rendered = await renderImage(file.value, r, limits);
@@ -131,10 +144,6 @@ async function image(req: HttpRequest, target: NasPath, params: RequestParams, l
   }
   if (r.output.kind === 'raw') return { status: 200, headers: { ...validators, 'content-type': MIME_TYPES[result.format] }, body: result.data };
 
-  const info = await imageSourceInfo(opts.root, target.relative).catch((error: unknown) => {
-    logger.warn('manifest unreadable; page shown without source URL', { error, file: target.relative });
-    return undefined;
-  });
   const html = imagePage({
     relative: target.relative,
     action: r.action,
@@ -143,6 +152,5 @@ async function image(req: HttpRequest, target: NasPath, params: RequestParams, l
     source: { type: file.value.type, bytes: file.value.bytes.length, hash: file.value.hash, width: result.sourceWidth, height: result.sourceHeight },
     info,
   });
-  // The page also shows manifest data, which can change under the same ETag: always revalidate.
-  return { status: 200, headers: { ...validators, ...HTML_HEADERS, 'cache-control': 'no-cache' }, body: html };
+  return { status: 200, headers: { ...validators, ...HTML_HEADERS }, body: html };
 }

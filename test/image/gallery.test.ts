@@ -82,6 +82,26 @@ describe('gallery', () => {
     assert.ok(!plain.text.includes('Source URL'));
   });
 
+  it("an image page's tag covers its manifest entry, and its 304 still says no-cache", async () => {
+    const manifest = path.join(root, 'site/manifest.jsonl');
+    const original = await readFile(manifest, 'utf8');
+    const first = await send(root, `/${crawled}`);
+    assert.equal(first.headers['cache-control'], 'no-cache');
+    const etag = first.headers.etag;
+    const revalidated = await send(root, `/${crawled}`, { headers: { 'if-none-match': etag } });
+    assert.equal(revalidated.status, 304);
+    assert.equal(revalidated.headers['cache-control'], 'no-cache', 'a 304 must not make the page fresh for an hour');
+    try {
+      await writeFile(manifest, original.replace('a<b>.png', 'moved.png'));
+      const changed = await send(root, `/${crawled}`, { headers: { 'if-none-match': etag } });
+      assert.equal(changed.status, 200, 'a new source URL is a new page');
+      assert.notEqual(changed.headers.etag, etag);
+      assert.ok(changed.text.includes('http://127.0.0.1:1/moved.png'));
+    } finally {
+      await writeFile(manifest, original);
+    }
+  });
+
   it('escapes hostile file names in the gallery and links to them correctly', async () => {
     const name = `x"'<b>&.jpg`;
     await mkdir(path.join(root, 'odd'));

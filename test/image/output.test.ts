@@ -78,7 +78,13 @@ describe('output format by content, and caching', () => {
       assert.equal(cached.status, 304, header);
       assert.equal(cached.body.length, 0);
       assert.equal(cached.headers.etag, etag);
+      assert.equal(cached.headers['cache-control'], 'no-cache', 'the page always revalidates');
     }
+    const raw = await send(nas.root, '/img/photo.png', { query: { action: 'rotate', angle: '90', raw: '1' } });
+    const rawCached = await send(nas.root, '/img/photo.png', { query: { action: 'rotate', angle: '90', raw: '1' }, headers: { 'if-none-match': raw.headers.etag } });
+    assert.equal(rawCached.status, 304);
+    assert.equal(rawCached.headers['cache-control'], raw.headers['cache-control']);
+    assert.match(raw.headers['cache-control'], /max-age=3600/);
     assert.equal((await send(nas.root, '/img/photo.png', { query: { action: 'rotate', angle: '90' }, headers: { 'if-none-match': '"stale"' } })).status, 200);
 
     // New content under the same name gets a new tag.
