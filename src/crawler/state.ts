@@ -14,6 +14,14 @@ import { UrlSet } from './url-set';
 
 const clean = (text: string) => text.replace(/[\t\r\n]+/g, ' ');
 
+/**
+ * Journal lines carry no checksum, so a damaged line is caught by its content: every URL this version wrote is an
+ * absolute http(s) URL, and every image file is content-addressed. A page URL that no longer parses would
+ * otherwise stop every later run at it.
+ */
+const isHttpUrl = (s: string | undefined) => s !== undefined && /^https?:\/\//.test(s) && URL.canParse(s);
+const IMAGE_ENTRY = /^img\/[0-9a-f]{64}\.[a-z]+$/;
+
 /** A journal line that marks a page crawled. */
 export const isVisitLine = (line: string): boolean => line.startsWith('V\t');
 
@@ -106,25 +114,25 @@ export class CrawlState {
     switch (kind) {
       case 'P':
         // push() wrote it only for a page not yet visited, and history only grows: no need to look it up again.
-        if (fields.length !== 3 || !Number.isInteger(Number(a))) return false;
+        if (fields.length !== 3 || !Number.isInteger(Number(a)) || !isHttpUrl(b)) return false;
         this.frontier.push(b, Number(a), true);
         return true;
       case 'V':
-        if (fields.length !== 2) return false;
+        if (fields.length !== 2 || !isHttpUrl(a)) return false;
         if (this.finish(a)) this.totalCrawlCount++;
         return true;
       case 'F':
       case 'X':
-        if (fields.length !== 3) return false;
+        if (fields.length !== 3 || !isHttpUrl(a)) return false;
         if (kind === 'F') this.failed.set(a, b);
         this.finish(a);
         return true;
       case 'G':
-        if (fields.length !== 2) return false;
+        if (fields.length !== 2 || !isHttpUrl(a)) return false;
         this.imageUrls.add(a);
         return true;
       case 'I':
-        if (fields.length !== 3) return false;
+        if (fields.length !== 3 || !IMAGE_ENTRY.test(a) || !/^\d+$/.test(b)) return false;
         this.addImage(`${a}\t${b}`);
         return true;
       default:
