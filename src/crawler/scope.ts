@@ -11,12 +11,15 @@ export function registrableDomain(hostname: string): string {
   return getDomain(hostname, { allowPrivateDomains: true }) ?? hostname;
 }
 
+/** `www.` names the same site as the bare host: a seed of example.com that redirects to www.example.com stays in scope. */
+const siteHost = (hostname: string) => (hostname.startsWith('www.') ? hostname.slice(4) : hostname);
+
 export function inScope(url: URL, seed: URL, scope: Scope): boolean {
   switch (scope) {
     case 'any':
       return true;
     case 'host':
-      return url.hostname === seed.hostname;
+      return siteHost(url.hostname) === siteHost(seed.hostname);
     case 'domain':
       return registrableDomain(url.hostname) === registrableDomain(seed.hostname);
   }

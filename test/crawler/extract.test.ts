@@ -44,6 +44,10 @@ describe('scope', () => {
   test('host, domain (by the Public Suffix List) and any', () => {
     assert.equal(inScope(new URL('https://www.example.com/x'), seed, 'host'), true);
     assert.equal(inScope(new URL('https://img.example.com/x'), seed, 'host'), false);
+    // A bare host and its www. name are one site, whichever the seed names and whichever way it redirects.
+    assert.equal(inScope(new URL('http://example.com/x'), seed, 'host'), true);
+    assert.equal(inScope(new URL('https://www.example.com/x'), new URL('http://example.com/'), 'host'), true);
+    assert.equal(inScope(new URL('https://www2.example.com/x'), new URL('http://example.com/'), 'host'), false);
     assert.equal(inScope(new URL('https://img.example.com/x'), seed, 'domain'), true);
     assert.equal(inScope(new URL('https://example.org/x'), seed, 'domain'), false);
     assert.equal(inScope(new URL('https://example.org/x'), seed, 'any'), true);
