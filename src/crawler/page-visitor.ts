@@ -41,10 +41,20 @@ export class PageVisitor {
   async visit(item: FrontierItem): Promise<PageOutcome> {
     const { url } = item;
     const done = (journal: string[], errors: string[] = []): PageOutcome => ({ kind: 'done', journal, manifest: [], errors, imagesSaved: 0 });
+    // With debug, every page gets a line, whatever became of it; a failed page is logged as a warning anyway.
+    const excluded = (reason: string) => {
+      if (this.config.debug) this.logger.info('page excluded', { url, depth: item.depth, reason });
+      return done([this.state.excluded(url, reason)]);
+    };
+    const postponed = (reason: string): PageOutcome => {
+      if (this.config.debug) this.logger.info('page postponed', { url, depth: item.depth, reason });
+      return { kind: 'postponed' };
+    };
 
     const verdict = this.robots ? await this.robots.verdict(url) : 'allowed';
-    if (verdict === 'unavailable' || this.signal.aborted) return { kind: 'postponed' };
-    if (verdict === 'disallowed') return done([this.state.excluded(url, 'disallowed by robots.txt')]);
+    if (verdict === 'unavailable') return postponed('robots.txt unavailable');
+    if (this.signal.aborted) return postponed('run stopping');
+    if (verdict === 'disallowed') return excluded('disallowed by robots.txt');
 
     const started = Date.now();
     // A redirect into a host whose robots.txt is unavailable waits for a later run, as a page of that host would.
@@ -58,19 +68,20 @@ export class PageVisitor {
         return refusal;
       },
     });
-    if (this.signal.aborted || hopHostUnavailable) return { kind: 'postponed' };
+    if (this.signal.aborted) return postponed('run stopping');
+    if (hopHostUnavailable) return postponed('robots.txt of the redirect target unavailable');
     if (!res.ok) {
       this.logger.warn('page failed', { url, reason: res.reason });
       return done([this.state.failedPage(url, res.reason)], [`${url}: ${res.reason}`]);
     }
-    if (!HTML_TYPES.test(res.contentType)) return done([this.state.excluded(url, `not HTML (${res.contentType || 'no Content-Type'})`)]);
+    if (!HTML_TYPES.test(res.contentType)) return excluded(`not HTML (${res.contentType || 'no Content-Type'})`);
 
     const pageUrl = res.url;
     // Redirected: the target is visited under its own name too, and only once.
-    if (pageUrl !== url && this.state.history.has(pageUrl)) return done([this.state.excluded(url, `redirects to ${pageUrl}, already visited`)]);
+    if (pageUrl !== url && this.state.history.has(pageUrl)) return excluded(`redirects to ${pageUrl}, already visited`);
     const refs = extractRefs(res.body.toString('utf8'), pageUrl);
     const images = await Promise.all(refs.images.map((src) => this.fetchImage(src, pageUrl)));
-    if (this.signal.aborted) return { kind: 'postponed' };
+    if (this.signal.aborted) return postponed('run stopping');
 
     const journal: string[] = pageUrl !== url ? [this.state.visited(pageUrl)] : [];
 

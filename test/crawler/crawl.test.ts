@@ -51,6 +51,9 @@ describe('crawl of the hostile test site', () => {
     assert.equal(lines.filter((l) => l.msg === 'crawl run finished').length, 1);
     // The redirect target is counted as crawled along with the page that redirected to it.
     assert.equal(lines.filter((l) => l.msg === 'page crawled').length, result.pagesCrawledThisRun - 1);
+    // Pages that are not crawled get their line too: the non-HTML links, with the reason.
+    const excluded = lines.filter((l) => l.msg === 'page excluded') as unknown as { url: string; reason: string }[];
+    assert.ok(excluded.some((l) => /not HTML/.test(l.reason)), JSON.stringify(excluded));
     assert.ok(lines.every((l) => l.requestId === 'test'));
     // The manifest: one entry per file; the image found under two URLs has both.
     const manifest = await readManifest(root);
