@@ -41,26 +41,27 @@ const IMAGE_CACHE_CONTROL = 'public, max-age=3600';
 const PAGE_CACHE_CONTROL = 'no-cache';
 const HTML_HEADERS = { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CONTENT_SECURITY_POLICY, 'x-content-type-options': 'nosniff' };
 
-function wantsJson(req: HttpRequest | undefined): boolean {
+/** `format` is the parsed parameter, which a POST may carry in its body rather than the query. */
+function wantsJson(req: HttpRequest | undefined, format?: string): boolean {
   if (!req) return false;
-  if (req.query.format === 'json') return true;
+  if ((format ?? req.query.format) === 'json') return true;
   const accept = req.headers.accept ?? '';
   return accept.includes('application/json') && !accept.includes('text/html');
 }
 
 /** An error as an HTML page for browsers, or `{error:{status,message}}` when the client asks for JSON. */
-export function errorResponse(status: number, message: string, req: HttpRequest | undefined): HttpResponse {
+export function errorResponse(status: number, message: string, req: HttpRequest | undefined, format?: string): HttpResponse {
   const title = STATUS_TITLES[status] ?? 'Error';
   const common = { 'cache-control': 'no-store', vary: 'Accept', ...(status === 405 ? { allow: 'GET, POST' } : {}) };
-  if (wantsJson(req)) {
+  if (wantsJson(req, format)) {
     return { status, headers: { ...common, 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error: { status, message } }) };
   }
   return { status, headers: { ...common, ...HTML_HEADERS }, body: errorPage(status, title, message) };
 }
 
-const refused = (p: Problem, req: HttpRequest, logger: Logger) => {
+const refused = (p: Problem, req: HttpRequest, logger: Logger, format?: string) => {
   logger.info('image request refused', { status: p.status, reason: p.message, method: req.method });
-  return errorResponse(p.status, p.message, req);
+  return errorResponse(p.status, p.message, req, format);
 };
 
 export async function handleImageRequest(req: HttpRequest, opts: ImageServiceOptions): Promise<HttpResponse> {
@@ -78,7 +79,7 @@ async function route(req: HttpRequest, opts: ImageServiceOptions): Promise<HttpR
   const params = parseRequestParams(req);
   if (!params.ok) return refused(params.error, req, logger);
   const target = await resolveNasPath(opts.root, req.path);
-  if (!target.ok) return refused(problem(target.error.status, target.error.reason), req, logger);
+  if (!target.ok) return refused(problem(target.error.status, target.error.reason), req, logger, params.value.format);
   const limits = opts.limits ?? imageLimitsFromEnv(process.env);
   return target.value.kind === 'directory'
     ? gallery(req, target.value, params.value, limits, logger)
@@ -87,7 +88,7 @@ async function route(req: HttpRequest, opts: ImageServiceOptions): Promise<HttpR
 
 async function gallery(req: HttpRequest, folder: NasPath, params: RequestParams, limits: ImageLimits, logger: Logger): Promise<HttpResponse> {
   const galleryRequest = toGalleryRequest(params);
-  if (!galleryRequest.ok) return refused(galleryRequest.error, req, logger);
+  if (!galleryRequest.ok) return refused(galleryRequest.error, req, logger, params.format);
   const listing = await listGallery(folder, galleryRequest.value.page);
   for (const dir of listing.unreadable) logger.warn('gallery skipped a folder it could not read', { folder: dir.relative, code: dir.code });
   const tiles = await Promise.all(
@@ -123,10 +124,10 @@ function describeRequest(r: ImageRequest): string {
 async function image(req: HttpRequest, target: NasPath, params: RequestParams, limits: ImageLimits, opts: ImageServiceOptions): Promise<HttpResponse> {
   const { logger } = opts;
   const imageRequest = toImageRequest(params);
-  if (!imageRequest.ok) return refused(imageRequest.error, req, logger);
+  if (!imageRequest.ok) return refused(imageRequest.error, req, logger, params.format);
   const r = imageRequest.value;
   const file = await readImageFile(target.absolute, limits);
-  if (!file.ok) return refused(file.error, req, logger);
+  if (!file.ok) return refused(file.error, req, logger, params.format);
 
   // A page also shows the manifest entry, which can change under the same image: it is part of the page's tag.
   const info = r.output.kind === 'html' ? await sourceInfo(opts.root, target.relative, logger) : undefined;
@@ -136,7 +137,7 @@ async function image(req: HttpRequest, target: NasPath, params: RequestParams, l
   if (matchesIfNoneMatch(req.headers['if-none-match'], etag)) return { status: 304, headers: validators, body: '' };
 
   const rendered = await renderImage(file.value, r, limits);
-  if (!rendered.ok) return refused(rendered.error, req, logger);
+  if (!rendered.ok) return refused(rendered.error, req, logger, params.format);
   const result = rendered.value;
   if (result.kind === 'faces') {
     const { width, height, faces } = result;

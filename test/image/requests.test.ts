@@ -63,6 +63,17 @@ describe('request validation', () => {
     }
   });
 
+  it('format=json in a POST body asks for JSON errors, as it does in the query', async () => {
+    const post = (body: string, type: string) =>
+      send(nas.root, '/img/missing.png', { method: 'POST', body, headers: { 'content-type': type, accept: 'text/html' } });
+    for (const [body, type] of [['{"action":"facedetect","format":"json"}', 'application/json'], ['action=facedetect&format=json', 'application/x-www-form-urlencoded']]) {
+      const reply = await post(body, type);
+      assert.equal(reply.status, 404, body);
+      assert.match(reply.headers['content-type'], /^application\/json/, body);
+      assert.equal((JSON.parse(reply.text) as { error: { status: number } }).error.status, 404);
+    }
+  });
+
   it('errors are HTML for browsers, with everything escaped', async () => {
     const reply = await send(nas.root, '/img/a.png', { query: { action: '<script>alert(1)</script>' }, headers: { accept: 'text/html' } });
     assert.equal(reply.status, 400);
