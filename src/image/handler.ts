@@ -105,7 +105,7 @@ async function gallery(req: HttpRequest, folder: NasPath, params: RequestParams,
     }),
   );
   const html = galleryPage({ folder: folder.relative, tiles, page: listing.page, pages: listing.pages, total: listing.total, truncated: listing.truncated });
-  return { status: 200, headers: { ...HTML_HEADERS, 'cache-control': 'no-cache' }, body: html };
+  return { status: 200, headers: { ...HTML_HEADERS, 'cache-control': PAGE_CACHE_CONTROL }, body: html };
 }
 
 /** The manifest entry for an image page; an unreadable manifest costs the source URL, not the page. */
