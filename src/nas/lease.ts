@@ -109,10 +109,14 @@ async function readRecord(file: string, ttlMs: number): Promise<LeaseRecord | nu
   }
 }
 
+function timing(options: LeaseOptions) {
+  const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
+  return { ttlMs, heartbeatMs: options.heartbeatMs ?? Math.max(100, Math.floor(ttlMs / 4)), now: options.now ?? Date.now };
+}
+
 /** Takes the lease on `dir`, or returns null (promptly) when a live holder has it. */
 export async function acquireLease(dir: string, options: LeaseOptions): Promise<Lease | null> {
-  const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
-  const now = options.now ?? Date.now;
+  const { ttlMs, now } = timing(options);
   await fs.mkdir(dir, { recursive: true });
 
   const latest = await latestLease(dir);
@@ -133,9 +137,7 @@ export async function acquireLease(dir: string, options: LeaseOptions): Promise<
  * O_EXCL alone could hand out a number below the current one. Only a claim that is still the highest stands.
  */
 export async function claimLease(dir: string, n: number, options: LeaseOptions): Promise<Lease | null> {
-  const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
-  const heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(ttlMs / 4));
-  const now = options.now ?? Date.now;
+  const { ttlMs, heartbeatMs, now } = timing(options);
   const file = path.join(dir, `lease.${n}`);
   const record: LeaseRecord = {
     token: randomUUID(),
