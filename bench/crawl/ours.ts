@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { describeZodError } from '../../src/fc/http-event';
+import { describeZodError } from '../../src/util/zod-error';
 import type { StateIo } from '../../src/crawler/run';
 import { REPO_ROOT } from '../lib/mode';
 import { runCommand } from '../lib/process';

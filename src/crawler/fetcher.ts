@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { Agent, request } from 'undici';
-import { Semaphore } from './semaphore';
+import { Semaphore } from '../util/semaphore';
 import { addressChecker, guardedLookup, refuseLiteralHost, RefusedAddressError, type AddressPolicy } from './ssrf';
 import { normaliseUrl } from './url';
 

@@ -1,7 +1,7 @@
 /** The timer payload: validated with a schema at the edge, so the crawl core can trust its config. */
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { describeZodError } from '../fc/http-event';
+import { describeZodError } from '../util/zod-error';
 import { nasRootFromEnv } from '../nas/root';
 import { err, ok, type Result } from '../result';
 

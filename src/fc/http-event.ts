@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { err, ok, type Result } from '../result';
+import { describeZodError } from '../util/zod-error';
 import type { FcHttpTriggerEvent } from './types';
 
 /** A plain HTTP request, free of FC's event shape. Header names are lower-cased for case-insensitive lookup. */
@@ -48,10 +49,6 @@ export function eventToObject(event: unknown): Result<unknown> {
   }
   if (event !== null && typeof event === 'object') return ok(event);
   return err(`event must be a Buffer, string or object, got ${event === null ? 'null' : typeof event}`);
-}
-
-export function describeZodError(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
 }
 
 export function parseHttpEvent(event: unknown): Result<HttpRequest> {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { err, ok, type Result } from '../result';
-import { describeZodError, eventToObject } from './http-event';
+import { describeZodError } from '../util/zod-error';
+import { eventToObject } from './http-event';
 
 export interface TimerInvocation {
   triggerTime?: string;

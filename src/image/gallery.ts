@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { STATE_DIR } from '../crawler/layout';
+import { STATE_DIR } from '../collection/layout';
 
 export interface GalleryEntry {
   /** NAS-relative, '/'-separated. */

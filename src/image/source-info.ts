@@ -1,12 +1,12 @@
 /**
- * Where an image came from, read from the crawler's manifest (src/crawler/manifest.ts). Crawled images live at
+ * Where an image came from, read from the crawler's manifest (src/collection/manifest.ts). Crawled images live at
  * <rootDir>/img/<sha256>.<ext> with the manifest at <rootDir>/manifest.jsonl, so the rootDir is found from the
  * image path itself. Parsed manifests are kept per instance until the file changes.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { IMAGE_DIR, MANIFEST_FILE } from '../crawler/layout';
-import { readManifest, type ManifestEntry } from '../crawler/manifest';
+import { IMAGE_DIR, MANIFEST_FILE } from '../collection/layout';
+import { readManifest, type ManifestEntry } from '../collection/manifest';
 
 export type SourceInfo = ManifestEntry;
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { constants, promises as fs, type Stats } from 'node:fs';
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
-import { sniffImageType, type ImageExtension } from '../crawler/image-type';
+import { sniffImageType, type ImageExtension } from '../collection/image-type';
 import { err, ok, type Result } from '../result';
 import type { ImageLimits } from './limits';
 import { LruCache } from './lru-cache';

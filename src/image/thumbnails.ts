@@ -4,7 +4,7 @@
  * reason instead, so one bad file never breaks the gallery.
  */
 import sharp from 'sharp';
-import { Semaphore } from '../crawler/semaphore';
+import { Semaphore } from '../util/semaphore';
 import { err, ok, type Result } from '../result';
 import type { GalleryEntry } from './gallery';
 import type { ImageLimits } from './limits';

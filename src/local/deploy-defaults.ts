@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { describeZodError } from '../fc/http-event';
+import { describeZodError } from '../util/zod-error';
 import { checkoutRoot } from './checkout';
 import { parseInterval } from './interval';
 

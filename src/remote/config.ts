@@ -3,7 +3,7 @@
  * environment variables, and the function and trigger names from s.yaml (so they match what `s deploy` created).
  */
 import { z } from 'zod';
-import { describeZodError } from '../fc/http-event';
+import { describeZodError } from '../util/zod-error';
 import { err, ok, type Result } from '../result';
 import type { DeployDefaults } from '../local/deploy-defaults';
 

@@ -3,7 +3,7 @@
  * an object), and its `payload` is a JSON string again, which holds the crawler's config.
  */
 import { z } from 'zod';
-import { describeZodError } from '../fc/http-event';
+import { describeZodError } from '../util/zod-error';
 import { err, ok, type Result } from '../result';
 
 export interface TimerConfig {

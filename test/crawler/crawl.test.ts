@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { readManifest } from '../../src/crawler/manifest';
+import { readManifest } from '../../src/collection/manifest';
 import { runCrawl } from '../../src/crawler/run';
 import { StateStore } from '../../src/nas/state-store';
 import { createLogger } from '../../src/log';

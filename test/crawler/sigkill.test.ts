@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { readManifest } from '../../src/crawler/manifest';
+import { readManifest } from '../../src/collection/manifest';
 import type { CrawlResult } from '../../src/crawler/run';
 import { crawlOnce, savedImages, sorted, tempNasFolders, testConfig, testPayload } from './helpers';
 import { startTestSite, type TestSite } from './site';

@@ -1,4 +1,7 @@
-/** Where the crawler keeps things under rootDir; the README lists the same names. */
+/**
+ * The NAS layout that both functions share, under a crawl's rootDir: the crawler writes it, the image function
+ * reads it. The README lists the same names.
+ */
 export const IMAGE_DIR = 'img';
 export const MANIFEST_FILE = 'manifest.jsonl';
 /** Snapshot, journal and lease files. */
