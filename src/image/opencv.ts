@@ -11,6 +11,9 @@ export type Cv = typeof OpenCv;
 
 let loaded: Cv | undefined;
 
+/** Whether the addon is in memory yet (GET /healthz). */
+export const openCvLoaded = (): boolean => loaded !== undefined;
+
 export function openCv(): Cv {
   if (!loaded) {
     process.env.OPENCV4NODEJS_DISABLE_AUTOBUILD = '1';

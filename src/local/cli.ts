@@ -1,6 +1,7 @@
 /**
- * `fc-nas-images`: the local runtime. It runs the two FC functions on one machine, with a folder as the NAS,
- * by building exactly the events FC would deliver and calling the functions' exported handlers.
+ * `fc-nas-images`: the local runtime. It runs the two FC functions on one machine, with a folder as the NAS:
+ * the image function's own custom-runtime server (functions/image/server.ts), and the crawler's handler called
+ * with exactly the timer event FC would deliver.
  */
 import fs from 'node:fs';
 import type http from 'node:http';
@@ -9,7 +10,6 @@ import { parseArgs } from 'node:util';
 import { createLogger, levelFromEnv, type Logger } from '../log';
 import { parseInterval } from './interval';
 import { buildCrawlerContext, buildTimerEvent } from './timer-invocation';
-import { createLocalServer, listen } from './serve';
 import { startScheduler } from './scheduler';
 import type { DemoSite } from './demo-site';
 import type { CrawlResult } from '../crawler/run';
@@ -27,7 +27,7 @@ const defaultIo: Io = {
 const USAGE = `usage: fc-nas-images <command> [flags]
 
   serve  --nas DIR [--port 9000] [--host 127.0.0.1]
-         serve the image function over HTTP, as FC's HTTP trigger would
+         serve the image function over HTTP: the server FC's custom runtime runs
   crawl  --nas DIR --url URL [--pages N] [--cutoff KB] [--timeout SECONDS] [--payload JSON] [--debug]
          invoke the crawler once, as FC's timer trigger would; the result JSON is the last line of stdout
   start  [--nas DIR] [--port 9000] [--host 127.0.0.1] [--interval 5m] [--url URL] [--pages N] [--cutoff KB]
@@ -88,13 +88,17 @@ function nasDir(flags: Flags): string {
   return dir;
 }
 
-/** The image function's HTTP server with its Initializer already run, as FC runs it before the first request. */
+/** The image function's custom-runtime server, with its Initializer's work done first, as FC does before the first request. */
 async function imageServer(nas: string, logger: Logger): Promise<http.Server> {
   // The image function reads its root from the environment, exactly as on FC.
   process.env.NAS_ROOT = nas;
-  const { handler, initialize } = loadModule<typeof import('../../functions/image/index')>('../../functions/image/index');
-  await initialize({ requestId: 'local-initializer', function: { name: 'image' } });
-  return createLocalServer({ handler, initializer: initialize, logger });
+  const { warmUp } = loadModule<typeof import('../image/warm-up')>('../image/warm-up');
+  await warmUp();
+  return imageServerModule().createImageServer({ root: nas, logger });
+}
+
+function imageServerModule() {
+  return loadModule<typeof import('../../functions/image/server')>('../../functions/image/server');
 }
 
 function crawlerHandler() {
@@ -141,7 +145,7 @@ async function serve(flags: Flags, io: Io): Promise<number> {
   const nas = nasDir(flags);
   const logger = createLogger({ component: 'serve' }, undefined, levelFromEnv());
   const server = await imageServer(nas, logger);
-  const { url } = await listen(server, portFlag(flags), typeof flags.host === 'string' ? flags.host : '127.0.0.1');
+  const { url } = await imageServerModule().listen(server, portFlag(flags), typeof flags.host === 'string' ? flags.host : '127.0.0.1');
   io.stdout(`image function serving ${nas} at ${url}`);
   await new Promise<void>((resolve) => server.on('close', resolve));
   return 0;
@@ -189,7 +193,7 @@ async function start(flags: Flags, io: Io): Promise<number> {
   }
 
   const server = await imageServer(nas, logger);
-  const { url } = await listen(server, portFlag(flags), typeof flags.host === 'string' ? flags.host : '127.0.0.1');
+  const { url } = await imageServerModule().listen(server, portFlag(flags), typeof flags.host === 'string' ? flags.host : '127.0.0.1');
   io.stdout(`open ${url} (image function serving ${nas}, standing in for the NAS at ${deploy.mountDir})`);
   io.stdout(`crawler: ${payload.url} every ${Math.round(interval.value / 1000)}s, ${payload.numberOfPages} pages per run`);
 

@@ -74,7 +74,7 @@ test('buildPackages makes two self-contained code dirs that load in a fresh Node
   assert.ok(exists(crawler, 'functions/crawler/index.js'), 's.yaml handler functions/crawler/index.handler');
   assert.ok(!exists(crawler, 'node_modules/@u4'), 'no OpenCV in the crawler');
   assert.ok(!exists(crawler, 'bin/node') && !exists(crawler, 'lib'), 'the nodejs20 runtime brings Node');
-  for (const rel of ['bootstrap', 'bin/node', 'lib/libopencv_core.so.406', 'lib/libstdc++.so.6', 'cascades/haarcascade_frontalface_default.xml', 'cascades/lbpcascade_frontalface.xml', 'src/local/cli.js', 'functions/image/index.js', OPENCV_ADDON]) {
+  for (const rel of ['bootstrap', 'bin/node', 'lib/libopencv_core.so.406', 'lib/libstdc++.so.6', 'cascades/haarcascade_frontalface_default.xml', 'cascades/lbpcascade_frontalface.xml', 'functions/image/server.js', 'functions/image/index.js', 'package.json', OPENCV_ADDON]) {
     assert.ok(exists(image, rel), `image: ${rel}`);
   }
   assert.ok(fs.statSync(path.join(image, 'bootstrap')).mode & 0o100, 'bootstrap is executable');

@@ -76,7 +76,7 @@ test('crawl exits non-zero with a one-line reason on bad input', async () => {
   assert.ok(JSON.parse(badPayload.stdout.trim().split('\n').pop()!).error);
 });
 
-test('serve answers HTTP with the image function', async () => {
+test('serve answers HTTP with the image function, FC\'s lifecycle calls in both forms, and /healthz', async () => {
   const nas = tmpNas();
   const { child, match } = await startUntil(['serve', '--nas', nas, '--port', '0'], /(http:\/\/127\.0\.0\.1:\d+\/)/);
   const res = await request(match[1]);
@@ -86,6 +86,21 @@ test('serve answers HTTP with the image function', async () => {
   const missing = await request(new URL('img/nope.jpg', match[1]));
   assert.equal(missing.statusCode, 404);
   await missing.body.text();
+  // FC's Initializer in both documented forms, and PreStop likewise.
+  for (const [url, init] of [
+    ['initialize', { method: 'POST' as const }],
+    ['', { method: 'GET' as const, headers: { 'x-fc-control-path': '/initialize' } }],
+    ['pre-stop', { method: 'POST' as const }],
+    ['', { method: 'GET' as const, headers: { 'x-fc-control-path': '/pre-stop' } }],
+  ] as const) {
+    const res = await request(new URL(url, match[1]), init);
+    assert.equal(res.statusCode, 200, JSON.stringify([url, init]));
+    assert.equal(await res.body.text(), 'OK');
+  }
+  const health = await request(new URL('healthz', match[1]));
+  const report = (await health.body.json()) as { openCvLoaded: boolean; nas: { readable: boolean } };
+  assert.equal(report.openCvLoaded, true, 'serve loads OpenCV before it listens, as FC runs the Initializer first');
+  assert.equal(report.nas.readable, true);
   child.kill('SIGTERM');
 });
 
