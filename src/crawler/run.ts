@@ -92,7 +92,10 @@ export async function runCrawl(config: CrawlConfig, ctx: RunContext): Promise<Cr
     await lease?.release().catch((e: unknown) => logger.error('lease release failed', { error: e }));
   }
   result.durationMs = Date.now() - started;
-  logger.info('crawl run finished', { ...result, errorStack: result.errorStack.length, stateIo: crawlRun && rounded(crawlRun.stateIo) });
+  // requestId (from the logger), action, status and durationMs mean what they mean on the image function's
+  // "image request" line, so one log-service query charts both (docs/deployment.md).
+  const status = result.error ? 500 : result.skipped ? 409 : 200;
+  logger.info('crawl run finished', { action: 'crawl', status, ...result, errorStack: result.errorStack.length, stateIo: crawlRun && rounded(crawlRun.stateIo) });
   return result;
 }
 

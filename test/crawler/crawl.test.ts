@@ -48,7 +48,10 @@ describe('crawl of the hostile test site', () => {
     assert.equal(site.requests.filter((r) => r.endsWith(' /img/small.png')).length, 1, 'a small image is fetched once, then skipped');
     // One line per run, always; one per page with debug.
     const lines = logs.map((l) => JSON.parse(l) as { msg: string; requestId: string });
-    assert.equal(lines.filter((l) => l.msg === 'crawl run finished').length, 1);
+    const finished = lines.filter((l) => l.msg === 'crawl run finished') as unknown as Array<Record<string, unknown>>;
+    assert.equal(finished.length, 1);
+    // The field names the image function's "image request" line uses for the same meaning.
+    assert.deepEqual([finished[0].requestId, finished[0].action, finished[0].status, typeof finished[0].durationMs], ['test', 'crawl', 200, 'number']);
     // The redirect target is counted as crawled along with the page that redirected to it.
     assert.equal(lines.filter((l) => l.msg === 'page crawled').length, result.pagesCrawledThisRun - 1);
     // Pages that are not crawled get their line too: the non-HTML links, with the reason.
