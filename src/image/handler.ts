@@ -18,6 +18,7 @@ import { parseRequestParams, toGalleryRequest, toImageRequest, type ImageRequest
 import { imageSourceInfo, type SourceInfo } from './source-info';
 import { readImageFile } from './source';
 import { thumbnail } from './thumbnails';
+import { signingKeysFromEnv, verifySignedRequest } from './url-signature';
 
 export interface ImageServiceOptions {
   root: string;
@@ -75,6 +76,9 @@ export async function handleImageRequest(req: HttpRequest, opts: ImageServiceOpt
 
 async function route(req: HttpRequest, opts: ImageServiceOptions): Promise<HttpResponse> {
   const { logger } = opts;
+  const signed = verifySignedRequest(req, signingKeysFromEnv(process.env));
+  if (!signed.ok) return refused(signed.error, req, logger);
+  req = signed.value;
   if (req.method !== 'GET' && req.method !== 'POST') return refused(problem(405, `method ${req.method} is not allowed; use GET or POST`), req, logger);
   const params = parseRequestParams(req);
   if (!params.ok) return refused(params.error, req, logger);

@@ -1,12 +1,19 @@
 /** HTML building blocks: escaping (every interpolated value goes through it), links and the page frame. */
+import { signingKeysFromEnv, signParams } from './url-signature';
+
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
-/** A root-relative link to a NAS path, each segment percent-encoded, with optional query parameters. */
+/**
+ * A root-relative link to a NAS path, each segment percent-encoded, with optional query parameters. Every link a
+ * page emits is built here, so with IMAGE_URL_SECRET set every link is signed (url-signature.ts).
+ */
 export function hrefFor(relative: string, params: Record<string, string> = {}): string {
-  const path = '/' + relative.split('/').filter(Boolean).map(encodeURIComponent).join('/');
-  const query = new URLSearchParams(params).toString();
+  const segments = relative.split('/').filter(Boolean);
+  const secret = signingKeysFromEnv(process.env)?.current;
+  const query = new URLSearchParams(secret ? signParams('/' + segments.join('/'), params, secret) : params).toString();
+  const path = '/' + segments.map(encodeURIComponent).join('/');
   return query ? `${path}?${query}` : path;
 }
 
@@ -30,7 +37,7 @@ export function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <link rel="icon" href="data:,"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
-<body><header><a href="/">fc-nas-images gallery</a></header><main>
+<body><header><a href="${escapeHtml(hrefFor(''))}">fc-nas-images gallery</a></header><main>
 ${body}
 </main></body></html>`;
 }

@@ -1,5 +1,6 @@
 /** The HTML pages: an image (the result embedded as a data: URI, metadata, actions), the gallery, an error. */
 import { escapeHtml, hrefFor, layout } from './html';
+import { signingKeysFromEnv } from './url-signature';
 import { MIME_TYPES } from './output-format';
 import type { RenderedImage } from './render';
 import type { ImageAction } from './request';
@@ -60,8 +61,8 @@ export function imagePage(model: ImagePageModel): string {
   ].join('');
   const body = `<h1>${escapeHtml(name)}${model.action ? ` — ${escapeHtml(model.description)}` : ''}</h1>
 <nav class="actions">${actions}</nav>
-<form method="get" action="${escapeHtml(hrefFor(relative))}"><input type="hidden" name="action" value="rotate">
-<label>Rotate by <input name="angle" type="number" min="-360" max="360" step="any" value="45" required></label> <button>Rotate</button></form>
+${signingKeysFromEnv(process.env) ? '' : `<form method="get" action="${escapeHtml(hrefFor(relative))}"><input type="hidden" name="action" value="rotate">
+<label>Rotate by <input name="angle" type="number" min="-360" max="360" step="any" value="45" required></label> <button>Rotate</button></form>`}
 <p><img class="result" id="result" alt="${escapeHtml(name)}" src="${dataUri(result.data, MIME_TYPES[result.format])}"></p>
 <table class="meta">${rows}</table>`;
   return layout(`${name} · ${model.description}`, body);
@@ -113,5 +114,5 @@ ${list}
 }
 
 export function errorPage(status: number, title: string, message: string): string {
-  return layout(`${status} ${title}`, `<div class="error"><h1>${status} ${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/">Back to the gallery</a></p></div>`);
+  return layout(`${status} ${title}`, `<div class="error"><h1>${status} ${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="${escapeHtml(hrefFor(''))}">Back to the gallery</a></p></div>`);
 }

@@ -33,6 +33,8 @@ const USAGE = `usage: fc-nas-images <command> [flags]
   start  [--nas DIR] [--port 9000] [--host 127.0.0.1] [--interval 5m] [--url URL] [--pages N] [--cutoff KB]
          [--timeout SECONDS] [--payload JSON] [--config FILE]
          serve, and invoke the crawler every interval; without a seed URL, crawl the built-in demo site
+  sign   <path?query | URL> [--ttl 1h]
+         print the URL signed with IMAGE_URL_SECRET (and an exp that far ahead, with --ttl)
   remote <invoke-crawler|status|set-seed> ...
          control the deployed functions through the FC API`;
 
@@ -218,6 +220,18 @@ async function start(flags: Flags, io: Io): Promise<number> {
   return 0;
 }
 
+function sign(args: string[], io: Io): number {
+  const { values, positionals } = parseArgs({ args, options: { ttl: { type: 'string' } }, strict: true, allowPositionals: true });
+  if (positionals.length !== 1) throw new UsageError('sign needs one path with its query, e.g. sign "/img/a.jpg?action=flip"');
+  const { signingKeysFromEnv, signUrl } = loadModule<typeof import('../image/url-signature')>('../image/url-signature');
+  const keys = signingKeysFromEnv(process.env);
+  if (!keys) throw new UsageError('sign needs the secret in env IMAGE_URL_SECRET');
+  const ttl = values.ttl === undefined ? undefined : parseInterval(values.ttl);
+  if (ttl && !ttl.ok) throw new UsageError(`--ttl: ${ttl.error}`);
+  io.stdout(signUrl(positionals[0], keys.current, ttl ? ttl.value / 1000 : undefined));
+  return 0;
+}
+
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -225,6 +239,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const { runRemote } = loadModule<typeof import('../remote/cli')>('../remote/cli');
       return await runRemote(rest, { ...io, env: process.env });
     }
+    if (command === 'sign') return sign(rest, io);
     const { values } = parseArgs({ args: rest, options: FLAG_SPEC, strict: true, allowPositionals: false });
     if (values.help || command === undefined || command === 'help' || command === '--help' || command === '-h') {
       io.stdout(USAGE);
