@@ -14,7 +14,7 @@ import { MIME_TYPES } from './output-format';
 import { errorPage, galleryPage, imagePage, type GalleryTile } from './pages';
 import { problem, type Problem } from './problem';
 import { renderImage } from './render';
-import { parseRequestParams, toGalleryRequest, toImageRequest, type ImageRequest, type RequestParams } from './request';
+import { parseRequestParams, toGalleryRequest, toImageRequest, type RequestParams } from './request';
 import { imageSourceInfo, type SourceInfo } from './source-info';
 import { readImageFile } from './source';
 import { thumbnail } from './thumbnails';
@@ -116,11 +116,6 @@ async function sourceInfo(root: string, relative: string, logger: Logger): Promi
   });
 }
 
-function describeRequest(r: ImageRequest): string {
-  if (r.action === 'rotate') return `rotate ${r.angle}°`;
-  return r.action ?? 'page';
-}
-
 async function image(req: HttpRequest, target: NasPath, params: RequestParams, limits: ImageLimits, opts: ImageServiceOptions): Promise<HttpResponse> {
   const { logger } = opts;
   const imageRequest = toImageRequest(params);
@@ -148,7 +143,7 @@ async function image(req: HttpRequest, target: NasPath, params: RequestParams, l
   const html = imagePage({
     relative: target.relative,
     action: r.action,
-    description: describeRequest(r),
+    values: r.values,
     result,
     source: { type: file.value.type, bytes: file.value.bytes.length, hash: file.value.hash, width: result.sourceWidth, height: result.sourceHeight },
     info,

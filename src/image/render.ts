@@ -8,8 +8,9 @@ import { canonicalRequest } from './etag';
 import { detectFaces } from './faces';
 import type { ImageLimits } from './limits';
 import { LruCache } from './lru-cache';
-import { isRightAngle, outlineBoxes, pixelPipeline, rotate, rotatedSize, TRANSPARENT, WHITE, type Box } from './operations';
-import { analyseContent, chooseFormat, encode, supportsAlpha, type OutputFormat } from './output-format';
+import { actionDefinition } from './actions';
+import { pixelPipeline, type Box } from './operations';
+import { analyseContent, chooseFormat, encode, type OutputFormat } from './output-format';
 import { problem, type Problem } from './problem';
 import type { ImageRequest } from './request';
 import { decodeImage, type ImageFile } from './source';
@@ -54,9 +55,8 @@ export async function renderImage(file: ImageFile, req: ImageRequest, limits: Im
   const decoded = await decodeImage(file.bytes, limits);
   if (!decoded.ok) return decoded;
   const image = decoded.value;
-  const action = req.action ?? 'show';
-
-  const faces = action === 'facedetect' ? await detectFaces(image) : undefined;
+  const definition = actionDefinition(req.action ?? 'show');
+  const faces = definition.detectsFaces ? await detectFaces(image) : undefined;
   if (faces && req.output.kind === 'json') {
     const report: FaceReport = { kind: 'faces', width: image.width, height: image.height, faces };
     cache.set(key, report);
@@ -64,10 +64,9 @@ export async function renderImage(file: ImageFile, req: ImageRequest, limits: Im
   }
 
   const content = analyseContent(image);
-  const angle = req.angle ?? 0;
-  const addsTransparency = action === 'rotate' && !isRightAngle(angle) && (req.background?.alpha ?? 1) < 1;
+  const addsTransparency = definition.addsTransparency?.(req.values) ?? false;
   // Outputs are held to the input pixel limit: a long strip turned by 45° would otherwise need gigapixels.
-  const size = action === 'rotate' ? rotatedSize(image.width, image.height, angle) : image;
+  const size = definition.outputSize?.(image.width, image.height, req.values) ?? image;
   if (size.width * size.height > limits.maxPixels) {
     return err(problem(413, `the result would be ${size.width}x${size.height} pixels, over the limit of ${limits.maxPixels}`));
   }
@@ -75,11 +74,7 @@ export async function renderImage(file: ImageFile, req: ImageRequest, limits: Im
   if (!chosen.ok) return chosen;
   const format = chosen.value;
 
-  let pipeline = pixelPipeline(image);
-  if (action === 'rotate') pipeline = rotate(pipeline, angle, req.background ?? (supportsAlpha(format) ? TRANSPARENT : WHITE));
-  else if (action === 'flip') pipeline = pipeline.flip();
-  else if (action === 'flop') pipeline = pipeline.flop();
-  else if (faces) pipeline = outlineBoxes(pipeline, image.width, image.height, faces);
+  const pipeline = definition.apply(pixelPipeline(image), req.values, { image, format, faces });
 
   const { data, info } = await encode(pipeline, format, content);
   const rendered: RenderedImage = { kind: 'image', data, format, width: info.width, height: info.height, faces, sourceWidth: image.width, sourceHeight: image.height };
