@@ -1,7 +1,7 @@
 /** The HTML pages: an image (the result embedded as a data: URI, metadata, actions), the gallery, an error. */
 import { escapeHtml, hrefFor, layout } from './html';
-import { MIME_TYPES } from './output-format';
 import type { RenderedImage } from './render';
+import type { ShownImage } from './response-size';
 import { ACTION_TABLE, ACTIONS, type ActionValues, type ImageAction } from './actions';
 import type { SourceInfo } from './source-info';
 
@@ -10,7 +10,11 @@ export interface ImagePageModel {
   action: ImageAction | undefined;
   /** The action's parameters, for the heading. */
   values: ActionValues;
+  /** The action and its parameters as requested, for the link to the raw result. */
+  query: Record<string, string>;
   result: RenderedImage;
+  /** What the page embeds: the result, or a preview when the result is too large for one answer. */
+  shown: ShownImage;
   source: { type: string; bytes: number; hash: string; width: number; height: number };
   info: SourceInfo | undefined;
 }
@@ -57,7 +61,8 @@ export function imagePage(model: ImagePageModel): string {
 <nav class="actions">${actions}</nav>
 <form method="get" action="${escapeHtml(hrefFor(relative))}"><input type="hidden" name="action" value="rotate">
 <label>Rotate by <input name="angle" type="number" min="-360" max="360" step="any" value="45" required></label> <button>Rotate</button></form>
-<p><img class="result" id="result" alt="${escapeHtml(name)}" src="${dataUri(result.data, MIME_TYPES[result.format])}"></p>
+${model.shown.preview ? `<p class="note">The result is too large to embed (${kib(result.data.length)}); this is a preview. <a href="${escapeHtml(hrefFor(relative, { ...model.query, raw: '1' }))}">Open the full result</a>.</p>` : ''}
+<p><img class="result" id="result" alt="${escapeHtml(name)}" src="${dataUri(model.shown.data, model.shown.mime)}"></p>
 <table class="meta">${rows}</table>`;
   return layout(`${name} · ${description}`, body);
 }

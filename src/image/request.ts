@@ -20,6 +20,8 @@ export interface ImageRequest {
   action: ImageAction | undefined;
   /** The action's own parameters, validated by its schema in the action table. */
   values: ActionValues;
+  /** The action and its parameters as the client wrote them, for links to the same result in another output. */
+  query: Record<string, string>;
   output: ImageOutput;
 }
 
@@ -34,6 +36,8 @@ export interface RequestParams {
   page?: number;
   /** Every action parameter given, validated but not yet matched to the action. */
   values: ActionValues;
+  /** The same parameters as given, text. */
+  given: Record<string, string>;
 }
 
 const actionParamSchemas = Object.fromEntries(Object.entries(ACTION_PARAMS).map(([name, spec]) => [name, spec.schema.optional()]));
@@ -89,10 +93,12 @@ function bodyFields(req: HttpRequest): Result<Record<string, string>, Problem> {
 export function parseRequestParams(req: HttpRequest): Result<RequestParams, Problem> {
   const body = bodyFields(req);
   if (!body.ok) return body;
-  const parsed = paramsSchema.safeParse({ ...req.query, ...body.value });
+  const input = { ...req.query, ...body.value };
+  const parsed = paramsSchema.safeParse(input);
   if (!parsed.success) return err(problem(400, describeIssues(parsed.error.issues)));
-  const { action, format, raw, page, ...values } = parsed.data as Omit<RequestParams, 'values'> & ActionValues;
-  return ok({ action, format, raw, page, values: Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) });
+  const { action, format, raw, page, ...values } = parsed.data as Omit<RequestParams, 'values' | 'given'> & ActionValues;
+  const given = Object.fromEntries(Object.keys(ACTION_PARAMS).filter((name) => name in input).map((name) => [name, input[name]]));
+  return ok({ action, format, raw, page, given, values: Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) });
 }
 
 function imageOutput(params: RequestParams): ImageOutput {
@@ -121,12 +127,12 @@ export function toImageRequest(params: RequestParams): Result<ImageRequest, Prob
     return bad(`format=json applies only to ${faceActions}; for images use format=html, png, jpeg or webp`);
   }
   if (params.raw && (params.format === 'json' || params.format === 'html')) return bad(`raw=1 returns image bytes; it cannot be combined with format=${params.format}`);
-  return ok({ action, values: params.values, output });
+  return ok({ action, values: params.values, query: action ? { action, ...params.given } : {}, output });
 }
 
 /** A folder takes only `page`. */
 export function toGalleryRequest(params: RequestParams): Result<GalleryRequest, Problem> {
-  const { page, values, ...rest } = params;
+  const { page, values, given: _given, ...rest } = params;
   const extra = [...Object.keys(rest).filter((k) => rest[k as keyof typeof rest] !== undefined), ...Object.keys(values)];
   if (extra.length) return err(problem(400, `this path is a folder (a gallery); it takes only page=N, not ${extra.join(', ')}`));
   return ok({ page: page ?? 1 });
