@@ -8,6 +8,7 @@ import type { ImageLimits } from './limits';
 import { MIME_TYPES } from './output-format';
 import { problem, type Problem } from './problem';
 import type { RenderedImage } from './render';
+import { byteSize } from './source';
 
 /** The longest side of a preview: sharp on a 4K screen, and a few MiB at most. */
 export const PREVIEW_SIDE = 2560;
@@ -19,8 +20,6 @@ export interface ShownImage {
   preview: boolean;
 }
 
-const MiB = 1024 * 1024;
-const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
 /** Base64 turns 3 bytes into 4 characters. */
 export const dataUriLength = (bytes: number, mime: string) => `data:${mime};base64,`.length + 4 * Math.ceil(bytes / 3);
 
@@ -28,7 +27,7 @@ export function rawTooLarge(result: RenderedImage, limits: ImageLimits): Problem
   if (result.data.length <= limits.maxResponseBytes) return undefined;
   return problem(
     413,
-    `the result is ${mib(result.data.length)}, over the ${mib(limits.maxResponseBytes)} response limit (IMAGE_MAX_RESPONSE_MB; FC answers at most 32 MB): ask for format=jpeg or webp, or open the image's page for a preview`,
+    `the result is ${byteSize(result.data.length)}, over the ${byteSize(limits.maxResponseBytes)} response limit (IMAGE_MAX_RESPONSE_MB; FC answers at most 32 MB): ask for format=jpeg or webp, or open the image's page for a preview`,
   );
 }
 
