@@ -131,7 +131,7 @@ runBench('image', async () => {
     // The timings above are worth publishing even when this last step fails.
     const faces = await facesTable(ours, baseline, images[0]).catch((e: unknown) => `Faces found: not measured (${(e as Error).message}).`);
     const setup = [
-      'Ours: `fc-nas-images serve` (the image function’s custom-runtime server, the same one FC runs) with its result cache off (IMAGE_CACHE_MB=0), so every request decodes, transforms and encodes; sequential requests, HTML page results. The last column is the default service answering a repeat request from its cache.',
+      'Ours: `fc-nas-images serve` (the image function’s custom-runtime server, the same one FC runs) with its result cache and NAS result store off (IMAGE_CACHE_MB=0, IMAGE_RESULT_STORE_MB=0), so every request decodes, transforms and encodes; sequential requests, HTML page results. The last column is the default service answering a repeat request from its cache.',
       'Baseline: bench/baseline/app.py, the original re-created: Python WSGI (wsgiref, one request at a time), Wand for show and rotate, LBP cascade `detectMultiScale(gray, 1.03, 5)` for facedetect, base64 PNG in an HTML page. Ours picks the page image format by content (JPEG q85 for photos, PNG for graphics and transparency), the baseline always PNG.',
       'Raw pipeline: the same src/image calls the handler makes (read, decode, action, encode) in-process, without HTTP, the FC event or the HTML page: the floor. Handler overhead = (ours − raw) / raw.',
       `Baseline stack: ${await baselineVersions()}. Each cell: one warm-up round, then 3 to 15 rounds (about 10 s) of all sides in turn.`,

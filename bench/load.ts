@@ -69,7 +69,7 @@ runBench('load', async () => {
       ['concurrency', 'seconds', 'requests', 'rps', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'RSS start MiB', 'RSS end MiB'],
       rows,
     );
-    const mix = `Mix: ${ACTIONS.map((a) => a.label).join(', ')} on ${images.map((i) => i.label).join(' and ')}, cycled by every connection; HTML page results, result cache off (IMAGE_CACHE_MB=0) so every request does the full work.`;
+    const mix = `Mix: ${ACTIONS.map((a) => a.label).join(', ')} on ${images.map((i) => i.label).join(' and ')}, cycled by every connection; HTML page results, result cache and store off (IMAGE_CACHE_MB=0, IMAGE_RESULT_STORE_MB=0) so every request does the full work.`;
     publish('load', `## Load: \`fc-nas-images serve\` under autocannon\n\n${machineHeader()}\n\n${mix}\n\n${table}\n`);
   } finally {
     await server?.stop();

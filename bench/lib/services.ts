@@ -6,14 +6,17 @@ import { freePort, runCommand, startServer, type RunningServer } from './process
 /** Debian's interpreter: the pyenv python3 that may come first on PATH cannot see python3-opencv and python3-wand. */
 const DEBIAN_PYTHON = '/usr/bin/python3';
 
+export const NO_CACHE = { IMAGE_CACHE_MB: '0', IMAGE_RESULT_STORE_MB: '0' };
+
 /**
  * `fc-nas-images serve` run by node itself (not through npx), so the pid is the server's and its RSS is the server's.
- * `cache: false` sets IMAGE_CACHE_MB=0, so that every request decodes, transforms and encodes.
+ * `cache: false` sets IMAGE_CACHE_MB=0 and IMAGE_RESULT_STORE_MB=0 (no memory cache, no NAS result store), so that
+ * every request decodes, transforms and encodes. `env` adds variables.
  */
-export async function startImageService(nasDir: string, options: { cache: boolean }): Promise<RunningServer> {
+export async function startImageService(nasDir: string, options: { cache: boolean; env?: NodeJS.ProcessEnv }): Promise<RunningServer> {
   const port = await freePort();
   const args = ['--import', 'tsx', 'src/local/cli.ts', 'serve', '--nas', nasDir, '--port', String(port), '--host', '127.0.0.1'];
-  const env = options.cache ? process.env : { ...process.env, IMAGE_CACHE_MB: '0' };
+  const env = { ...process.env, ...(options.cache ? {} : NO_CACHE), ...options.env };
   return startServer({ command: process.execPath, args, port, cwd: REPO_ROOT, env });
 }
 

@@ -8,3 +8,5 @@ export const MANIFEST_FILE = 'manifest.jsonl';
 export const STATE_DIR = 'crawl-state';
 /** Temp files (same file system as img/, renamed into place when whole); emptied at the start of each run. */
 export const TEMP_DIR = 'crawl-state/tmp';
+/** The image function's shared result store (src/collection/result-store.ts); hidden, so never listed or served. */
+export const RESULTS_DIR = '.results';

@@ -1,16 +1,19 @@
 /** Validators: an ETag from the content hash plus the normalised request, and If-None-Match matching. */
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
+import { canonicalAction } from './actions';
 import type { ImageRequest } from './request';
 
 /** Output bytes also depend on this code and on libvips, so either changing invalidates old tags. */
-const RENDER_VERSION = `1/${sharp.versions.vips}`;
+export const RENDER_VERSION = `2/${sharp.versions.vips}`;
 
-/** The request in canonical form, e.g. `rotate|90|-|raw:png`: equal strings mean equal output. */
+/**
+ * The request in canonical form, e.g. `rotate|angle=90|background=-|raw:png`: equal strings mean equal output.
+ * The action's fields come from its cache key in the action table.
+ */
 export function canonicalRequest(req: ImageRequest): string {
-  const bg = req.background ? `${req.background.r},${req.background.g},${req.background.b},${req.background.alpha}` : '-';
   const output = req.output.kind === 'raw' ? `raw:${req.output.format ?? 'auto'}` : req.output.kind;
-  return [req.action ?? 'page', req.angle ?? '-', bg, output].join('|');
+  return [req.action ? canonicalAction(req.action, req.values) : 'page', output].join('|');
 }
 
 /** `extra` is anything else the answer shows, such as a page's manifest entry. */

@@ -5,6 +5,7 @@
 import type { HttpRequest } from '../fc/http-event';
 import type { HttpResponse } from '../fc/reply';
 import type { Logger } from '../log';
+import { ResultStore, resultStoreCapFromEnv } from '../collection/result-store';
 import { resolveNasPath, type NasPath } from '../nas/safe-path';
 import { imageEtag, matchesIfNoneMatch } from './etag';
 import { listGallery } from './gallery';
@@ -13,8 +14,10 @@ import { imageLimitsFromEnv, type ImageLimits } from './limits';
 import { MIME_TYPES } from './output-format';
 import { errorPage, galleryPage, imagePage, type GalleryTile } from './pages';
 import { problem, type Problem } from './problem';
-import { renderImage } from './render';
-import { parseRequestParams, toGalleryRequest, toImageRequest, type ImageRequest, type RequestParams } from './request';
+import { renderImage, type RenderMetrics } from './render';
+import { renderGateFromEnv, type RenderGate } from './render-gate';
+import { rawTooLarge, shownImage } from './response-size';
+import { parseRequestParams, toGalleryRequest, toImageRequest, type RequestParams } from './request';
 import { imageSourceInfo, type SourceInfo } from './source-info';
 import { readImageFile } from './source';
 import { thumbnail } from './thumbnails';
@@ -24,7 +27,28 @@ export interface ImageServiceOptions {
   root: string;
   logger: Logger;
   limits?: ImageLimits;
+  /** The NAS result store; by default one per root, sized by IMAGE_RESULT_STORE_MB (0: none). */
+  store?: ResultStore;
+  /** By default one per instance, from IMAGE_MAX_CONCURRENT_RENDERS and IMAGE_RENDER_QUEUE. */
+  gate?: RenderGate;
 }
+
+/** The fields of the one log line each request ends with (`msg: "image request"`). */
+interface RequestMetrics extends RenderMetrics {
+  action?: string;
+  readMs?: number;
+}
+
+const stores = new Map<string, ResultStore>();
+function defaultStore(root: string): ResultStore | undefined {
+  const capBytes = resultStoreCapFromEnv(process.env);
+  if (capBytes === 0) return undefined;
+  let store = stores.get(root);
+  if (!store) stores.set(root, (store = new ResultStore(root, { capBytes })));
+  return store;
+}
+let gate: RenderGate | undefined;
+const defaultGate = () => (gate ??= renderGateFromEnv(process.env));
 
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -35,6 +59,7 @@ const STATUS_TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 const IMAGE_CACHE_CONTROL = 'public, max-age=3600';
@@ -51,9 +76,14 @@ function wantsJson(req: HttpRequest | undefined, format?: string): boolean {
 }
 
 /** An error as an HTML page for browsers, or `{error:{status,message}}` when the client asks for JSON. */
-export function errorResponse(status: number, message: string, req: HttpRequest | undefined, format?: string): HttpResponse {
+export function errorResponse(status: number, message: string, req: HttpRequest | undefined, format?: string, retryAfter?: number): HttpResponse {
   const title = STATUS_TITLES[status] ?? 'Error';
-  const common = { 'cache-control': 'no-store', vary: 'Accept', ...(status === 405 ? { allow: 'GET, POST' } : {}) };
+  const common = {
+    'cache-control': 'no-store',
+    vary: 'Accept',
+    ...(status === 405 ? { allow: 'GET, POST' } : {}),
+    ...(retryAfter ? { 'retry-after': String(retryAfter) } : {}),
+  };
   if (wantsJson(req, format)) {
     return { status, headers: { ...common, 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error: { status, message } }) };
   }
@@ -62,19 +92,34 @@ export function errorResponse(status: number, message: string, req: HttpRequest 
 
 const refused = (p: Problem, req: HttpRequest, logger: Logger, format?: string) => {
   logger.info('image request refused', { status: p.status, reason: p.message, method: req.method });
-  return errorResponse(p.status, p.message, req, format);
+  return errorResponse(p.status, p.message, req, format, p.retryAfter);
 };
 
 export async function handleImageRequest(req: HttpRequest, opts: ImageServiceOptions): Promise<HttpResponse> {
+  const started = performance.now();
+  const metrics: RequestMetrics = {};
+  let response: HttpResponse;
   try {
-    return await route(req, opts);
+    response = await route(req, opts, metrics);
   } catch (error) {
     opts.logger.error('image request failed', { error, path: req.path, method: req.method, query: req.query });
-    return errorResponse(500, 'internal error; the request id is in the service log', req);
+    response = errorResponse(500, 'internal error; the request id is in the service log', req);
   }
+  const { action, cache, ...steps } = metrics;
+  opts.logger.info('image request', {
+    requestId: req.requestId,
+    path: req.path,
+    action: action ?? null,
+    status: response.status,
+    durationMs: Math.round((performance.now() - started) * 10) / 10,
+    ...{ readMs: null, decodeMs: null, transformMs: null, encodeMs: null, ...steps },
+    bytesOut: typeof response.body === 'string' ? Buffer.byteLength(response.body) : response.body.length,
+    cache: cache ?? 'none',
+  });
+  return response;
 }
 
-async function route(req: HttpRequest, opts: ImageServiceOptions): Promise<HttpResponse> {
+async function route(req: HttpRequest, opts: ImageServiceOptions, metrics: RequestMetrics): Promise<HttpResponse> {
   const { logger } = opts;
   const signed = verifySignedRequest(req, signingKeysFromEnv(process.env));
   if (!signed.ok) return refused(signed.error, req, logger);
@@ -82,12 +127,15 @@ async function route(req: HttpRequest, opts: ImageServiceOptions): Promise<HttpR
   if (req.method !== 'GET' && req.method !== 'POST') return refused(problem(405, `method ${req.method} is not allowed; use GET or POST`), req, logger);
   const params = parseRequestParams(req);
   if (!params.ok) return refused(params.error, req, logger);
+  metrics.action = params.value.action;
   const target = await resolveNasPath(opts.root, req.path);
   if (!target.ok) return refused(problem(target.error.status, target.error.reason), req, logger, params.value.format);
   const limits = opts.limits ?? imageLimitsFromEnv(process.env);
-  return target.value.kind === 'directory'
-    ? gallery(req, target.value, params.value, limits, logger)
-    : image(req, target.value, params.value, limits, opts);
+  if (target.value.kind === 'directory') {
+    metrics.action = 'gallery';
+    return gallery(req, target.value, params.value, limits, logger);
+  }
+  return image(req, target.value, params.value, limits, opts, metrics);
 }
 
 async function gallery(req: HttpRequest, folder: NasPath, params: RequestParams, limits: ImageLimits, logger: Logger): Promise<HttpResponse> {
@@ -120,17 +168,15 @@ async function sourceInfo(root: string, relative: string, logger: Logger): Promi
   });
 }
 
-function describeRequest(r: ImageRequest): string {
-  if (r.action === 'rotate') return `rotate ${r.angle}°`;
-  return r.action ?? 'page';
-}
-
-async function image(req: HttpRequest, target: NasPath, params: RequestParams, limits: ImageLimits, opts: ImageServiceOptions): Promise<HttpResponse> {
+async function image(req: HttpRequest, target: NasPath, params: RequestParams, limits: ImageLimits, opts: ImageServiceOptions, metrics: RequestMetrics): Promise<HttpResponse> {
   const { logger } = opts;
   const imageRequest = toImageRequest(params);
   if (!imageRequest.ok) return refused(imageRequest.error, req, logger, params.format);
   const r = imageRequest.value;
+  metrics.action = r.action ?? 'page';
+  const readStarted = performance.now();
   const file = await readImageFile(target.absolute, limits);
+  metrics.readMs = Math.round((performance.now() - readStarted) * 10) / 10;
   if (!file.ok) return refused(file.error, req, logger, params.format);
 
   // A page also shows the manifest entry, which can change under the same image: it is part of the page's tag.
@@ -140,20 +186,27 @@ async function image(req: HttpRequest, target: NasPath, params: RequestParams, l
   const validators = { etag, 'cache-control': r.output.kind === 'html' ? PAGE_CACHE_CONTROL : IMAGE_CACHE_CONTROL };
   if (matchesIfNoneMatch(req.headers['if-none-match'], etag)) return { status: 304, headers: validators, body: '' };
 
-  const rendered = await renderImage(file.value, r, limits);
+  const context = { store: opts.store ?? defaultStore(opts.root), gate: opts.gate ?? defaultGate(), logger, metrics };
+  const rendered = await renderImage(file.value, r, limits, context);
   if (!rendered.ok) return refused(rendered.error, req, logger, params.format);
   const result = rendered.value;
   if (result.kind === 'faces') {
     const { width, height, faces } = result;
     return { status: 200, headers: { ...validators, 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ width, height, faces }) };
   }
-  if (r.output.kind === 'raw') return { status: 200, headers: { ...validators, 'content-type': MIME_TYPES[result.format] }, body: result.data };
+  if (r.output.kind === 'raw') {
+    const tooLarge = rawTooLarge(result, limits);
+    if (tooLarge) return refused(tooLarge, req, logger, params.format);
+    return { status: 200, headers: { ...validators, 'content-type': MIME_TYPES[result.format] }, body: result.data };
+  }
 
   const html = imagePage({
     relative: target.relative,
     action: r.action,
-    description: describeRequest(r),
+    values: r.values,
+    query: r.query,
     result,
+    shown: await shownImage(result, limits),
     source: { type: file.value.type, bytes: file.value.bytes.length, hash: file.value.hash, width: result.sourceWidth, height: result.sourceHeight },
     info,
   });

@@ -1,6 +1,6 @@
 /** The pixel operations, each a step on a sharp pipeline that starts from decoded pixels (no temp files). */
 import sharp, { type Sharp } from 'sharp';
-import type { Rgba } from './request';
+import type { Rgba } from './actions';
 import type { DecodedImage } from './source';
 
 export interface Box {

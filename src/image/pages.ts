@@ -1,33 +1,31 @@
 /** The HTML pages: an image (the result embedded as a data: URI, metadata, actions), the gallery, an error. */
 import { escapeHtml, hrefFor, layout } from './html';
 import { signingKeysFromEnv } from './url-signature';
-import { MIME_TYPES } from './output-format';
 import type { RenderedImage } from './render';
-import type { ImageAction } from './request';
+import type { ShownImage } from './response-size';
+import { ACTION_TABLE, ACTIONS, type ActionValues, type ImageAction } from './actions';
 import type { SourceInfo } from './source-info';
 
 export interface ImagePageModel {
   relative: string;
   action: ImageAction | undefined;
-  /** The request's parameters, for the heading. */
-  description: string;
+  /** The action's parameters, for the heading. */
+  values: ActionValues;
+  /** The action and its parameters as requested, for the link to the raw result. */
+  query: Record<string, string>;
   result: RenderedImage;
+  /** What the page embeds: the result, or a preview when the result is too large for one answer. */
+  shown: ShownImage;
   source: { type: string; bytes: number; hash: string; width: number; height: number };
   info: SourceInfo | undefined;
 }
 
-const ACTION_LINKS: Array<[string, Record<string, string>]> = [
-  ['Page', {}],
-  ['Show', { action: 'show' }],
-  ['Rotate 90°', { action: 'rotate', angle: '90' }],
-  ['Rotate −90°', { action: 'rotate', angle: '-90' }],
-  ['Rotate 30°', { action: 'rotate', angle: '30' }],
-  ['Flip', { action: 'flip' }],
-  ['Flop', { action: 'flop' }],
-  ['Face detect', { action: 'facedetect' }],
-  ['Faces JSON', { action: 'facedetect', format: 'json' }],
-  ['Raw', { raw: '1' }],
-];
+const ACTION_LINKS: Array<[string, Record<string, string>]> = [['Page', {}], ...ACTIONS.flatMap((a) => ACTION_TABLE[a].links), ['Raw', { raw: '1' }]];
+
+function describeAction(action: ImageAction, values: ActionValues): string {
+  const definition = ACTION_TABLE[action];
+  return definition.describe?.(values) ?? definition.label;
+}
 
 export const dataUri = (data: Buffer, mime: string) => `data:${mime};base64,${data.toString('base64')}`;
 
@@ -59,13 +57,15 @@ export function imagePage(model: ImagePageModel): string {
     row('Shown as', `${escapeHtml(result.format.toUpperCase())}, ${result.width} × ${result.height} px, ${kib(result.data.length)}`),
     ...(result.faces ? [row('Faces', String(result.faces.length))] : []),
   ].join('');
-  const body = `<h1>${escapeHtml(name)}${model.action ? ` — ${escapeHtml(model.description)}` : ''}</h1>
+  const description = model.action ? describeAction(model.action, model.values) : 'page';
+  const body = `<h1>${escapeHtml(name)}${model.action ? ` — ${escapeHtml(description)}` : ''}</h1>
 <nav class="actions">${actions}</nav>
 ${signingKeysFromEnv(process.env) ? '' : `<form method="get" action="${escapeHtml(hrefFor(relative))}"><input type="hidden" name="action" value="rotate">
 <label>Rotate by <input name="angle" type="number" min="-360" max="360" step="any" value="45" required></label> <button>Rotate</button></form>`}
-<p><img class="result" id="result" alt="${escapeHtml(name)}" src="${dataUri(result.data, MIME_TYPES[result.format])}"></p>
+${model.shown.preview ? `<p class="note">The result is too large to embed (${kib(result.data.length)}); this is a preview. <a href="${escapeHtml(hrefFor(relative, { ...model.query, raw: '1' }))}">Open the full result</a>.</p>` : ''}
+<p><img class="result" id="result" alt="${escapeHtml(name)}" src="${dataUri(model.shown.data, model.shown.mime)}"></p>
 <table class="meta">${rows}</table>`;
-  return layout(`${name} · ${model.description}`, body);
+  return layout(`${name} · ${description}`, body);
 }
 
 export interface GalleryTile {

@@ -2,6 +2,8 @@
 export interface Problem {
   status: number;
   message: string;
+  /** Seconds, for a 503: when trying again makes sense. */
+  retryAfter?: number;
 }
 
-export const problem = (status: number, message: string): Problem => ({ status, message });
+export const problem = (status: number, message: string, retryAfter?: number): Problem => ({ status, message, ...(retryAfter ? { retryAfter } : {}) });

@@ -6,30 +6,22 @@
 import { z } from 'zod';
 import type { HttpRequest } from '../fc/http-event';
 import { err, ok, type Result } from '../result';
+import { ACTION_PARAMS, ACTION_TABLE, ACTIONS, actionsTaking, type ActionValues, type ImageAction } from './actions';
 import type { OutputFormat } from './output-format';
 import { problem, type Problem } from './problem';
 
-export const ACTIONS = ['show', 'rotate', 'facedetect', 'flip', 'flop'] as const;
-export type ImageAction = (typeof ACTIONS)[number];
 const FORMATS = ['html', 'json', 'png', 'jpeg', 'jpg', 'webp'] as const;
-const PARAMETERS = ['action', 'angle', 'background', 'format', 'raw', 'page'] as const;
-
-export interface Rgba {
-  r: number;
-  g: number;
-  b: number;
-  /** 0 (transparent) to 1 (opaque), as sharp takes it. */
-  alpha: number;
-}
+const PARAMETERS = ['action', ...Object.keys(ACTION_PARAMS), 'format', 'raw', 'page'];
 
 export type ImageOutput = { kind: 'html' } | { kind: 'json' } | { kind: 'raw'; format: OutputFormat | undefined };
 
 /** What to do with one image; `action` undefined means the image's own HTML page. */
 export interface ImageRequest {
   action: ImageAction | undefined;
-  /** Degrees, in [-360, 360]; set exactly when action is rotate. */
-  angle: number | undefined;
-  background: Rgba | undefined;
+  /** The action's own parameters, validated by its schema in the action table. */
+  values: ActionValues;
+  /** The action and its parameters as the client wrote them, for links to the same result in another output. */
+  query: Record<string, string>;
   output: ImageOutput;
 }
 
@@ -39,40 +31,20 @@ export interface GalleryRequest {
 
 export interface RequestParams {
   action?: ImageAction;
-  angle?: number;
-  background?: Rgba;
   format?: (typeof FORMATS)[number];
   raw?: boolean;
   page?: number;
+  /** Every action parameter given, validated but not yet matched to the action. */
+  values: ActionValues;
+  /** The same parameters as given, text. */
+  given: Record<string, string>;
 }
 
-const NAMED_COLOURS: Record<string, string> = { white: 'ffffff', black: '000000', transparent: '00000000' };
-const COLOUR_HINT = 'a hex colour (rgb, rgba, rrggbb or rrggbbaa, optionally with a leading #) or white, black, transparent';
-
-export function parseColour(text: string): Rgba | undefined {
-  const lower = text.toLowerCase();
-  const hex = NAMED_COLOURS[lower] ?? lower.replace(/^#/, '');
-  if (!/^([0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})$/.test(hex)) return undefined;
-  const full = hex.length <= 4 ? [...hex].map((c) => c + c).join('') : hex;
-  const byte = (i: number) => parseInt(full.slice(i * 2, i * 2 + 2), 16);
-  return { r: byte(0), g: byte(1), b: byte(2), alpha: full.length === 8 ? byte(3) / 255 : 1 };
-}
-
-const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
-const ANGLE_HINT = 'angle must be a number of degrees from -360 to 360, decimals allowed (e.g. 90, -45, 12.5)';
+const actionParamSchemas = Object.fromEntries(Object.entries(ACTION_PARAMS).map(([name, spec]) => [name, spec.schema.optional()]));
 
 const paramsSchema = z.strictObject({
   action: z.enum(ACTIONS, { error: `action must be one of: ${ACTIONS.join(', ')} (or omitted for the image's page)` }).optional(),
-  angle: z
-    .string()
-    .regex(DECIMAL, { error: ANGLE_HINT })
-    .transform(Number)
-    .refine((a) => a >= -360 && a <= 360, { error: ANGLE_HINT })
-    .optional(),
-  background: z
-    .string()
-    .transform((text, ctx) => parseColour(text) ?? (ctx.addIssue({ code: 'custom', message: `background must be ${COLOUR_HINT}` }), z.NEVER))
-    .optional(),
+  ...actionParamSchemas,
   format: z.enum(FORMATS, { error: `format must be one of: ${FORMATS.join(', ')}` }).optional(),
   raw: z
     .enum(['1', '0', 'true', 'false'], { error: 'raw must be 1, 0, true or false' })
@@ -121,9 +93,12 @@ function bodyFields(req: HttpRequest): Result<Record<string, string>, Problem> {
 export function parseRequestParams(req: HttpRequest): Result<RequestParams, Problem> {
   const body = bodyFields(req);
   if (!body.ok) return body;
-  const parsed = paramsSchema.safeParse({ ...req.query, ...body.value });
+  const input = { ...req.query, ...body.value };
+  const parsed = paramsSchema.safeParse(input);
   if (!parsed.success) return err(problem(400, describeIssues(parsed.error.issues)));
-  return ok(parsed.data);
+  const { action, format, raw, page, ...values } = parsed.data as Omit<RequestParams, 'values' | 'given'> & ActionValues;
+  const given = Object.fromEntries(Object.keys(ACTION_PARAMS).filter((name) => name in input).map((name) => [name, input[name]]));
+  return ok({ action, format, raw, page, given, values: Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) });
 }
 
 function imageOutput(params: RequestParams): ImageOutput {
@@ -135,22 +110,30 @@ function imageOutput(params: RequestParams): ImageOutput {
 
 /** The checks that span fields, for a request whose path is an image. */
 export function toImageRequest(params: RequestParams): Result<ImageRequest, Problem> {
-  const { action } = params;
   const bad = (message: string) => err(problem(400, message));
   if (params.page !== undefined) return bad('page applies only to a gallery (a folder), not to an image');
-  if (action === 'rotate' && params.angle === undefined) return bad(`action=rotate needs an angle: ${ANGLE_HINT}`);
-  if (action !== 'rotate' && params.angle !== undefined) return bad('angle applies only to action=rotate');
-  if (action !== 'rotate' && params.background !== undefined) return bad('background applies only to action=rotate');
-  if (params.format === 'json' && action !== 'facedetect') return bad('format=json applies only to action=facedetect; for images use format=html, png, jpeg or webp');
-  if (params.raw && (params.format === 'json' || params.format === 'html')) return bad(`raw=1 returns image bytes; it cannot be combined with format=${params.format}`);
   const output = imageOutput(params);
   // Raw bytes without an action are the image itself.
-  return ok({ action: action ?? (output.kind === 'raw' ? 'show' : undefined), angle: params.angle, background: params.background, output });
+  const action = params.action ?? (output.kind === 'raw' ? 'show' : undefined);
+  const own = action ? ACTION_TABLE[action].params : {};
+  for (const name of Object.keys(params.values)) {
+    if (!(name in own)) return bad(`${name} applies only to ${actionsTaking(name).map((a) => `action=${a}`).join(' or ')}`);
+  }
+  for (const [name, spec] of Object.entries(own)) {
+    if (spec.required && params.values[name] === undefined) return bad(`action=${action} needs ${name}: ${spec.hint}`);
+  }
+  if (params.format === 'json' && !(action && ACTION_TABLE[action].detectsFaces)) {
+    const faceActions = ACTIONS.filter((a) => ACTION_TABLE[a].detectsFaces).map((a) => `action=${a}`).join(', ');
+    return bad(`format=json applies only to ${faceActions}; for images use format=html, png, jpeg or webp`);
+  }
+  if (params.raw && (params.format === 'json' || params.format === 'html')) return bad(`raw=1 returns image bytes; it cannot be combined with format=${params.format}`);
+  return ok({ action, values: params.values, query: action ? { action, ...params.given } : {}, output });
 }
 
 /** A folder takes only `page`. */
 export function toGalleryRequest(params: RequestParams): Result<GalleryRequest, Problem> {
-  const extra = Object.keys(params).filter((k) => k !== 'page' && params[k as keyof RequestParams] !== undefined);
+  const { page, values, given: _given, ...rest } = params;
+  const extra = [...Object.keys(rest).filter((k) => rest[k as keyof typeof rest] !== undefined), ...Object.keys(values)];
   if (extra.length) return err(problem(400, `this path is a folder (a gallery); it takes only page=N, not ${extra.join(', ')}`));
-  return ok({ page: params.page ?? 1 });
+  return ok({ page: page ?? 1 });
 }

@@ -27,7 +27,7 @@ export interface DecodedImage {
 }
 
 const MiB = 1024 * 1024;
-const byteSize = (n: number) => (n >= MiB / 10 ? `${(n / MiB).toFixed(1)} MiB` : `${n} bytes`);
+export const byteSize = (n: number) => (n >= MiB / 10 ? `${(n / MiB).toFixed(1)} MiB` : `${n} bytes`);
 const pixelCount = (n: number) => (n >= 100_000 ? `${(n / 1e6).toFixed(1)} MP` : `${n} pixels`);
 const tooLarge = (bytes: number, limits: ImageLimits) =>
   problem(413, `image file is ${byteSize(bytes)}; the limit is ${byteSize(limits.maxBytes)}`);

@@ -5,6 +5,16 @@ export class Semaphore {
 
   constructor(private readonly limit: number) {}
 
+  /** Tasks waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Every slot is taken: a new task would wait. */
+  get saturated(): boolean {
+    return this.active >= this.limit;
+  }
+
   async use<T>(task: () => Promise<T>): Promise<T> {
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.active++;

@@ -5,13 +5,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { PHOTOS, tempNas } from '../image/nas-fixture';
+import { startServe, type Served } from '../image/support/serve';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const REPO = path.join(__dirname, '../..');
@@ -27,33 +27,6 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Starts the CLI's `serve` on a free port and resolves with the URL it prints. */
-function startServer(nas: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/local/cli.ts', 'serve', '--nas', nas, '--port', '0'], {
-    cwd: REPO,
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let errors = '';
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 30 s; stdout: ${out}; stderr: ${errors}`)), 30_000);
-    child.stderr!.on('data', (d: Buffer) => (errors += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const match = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1] });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}; stderr: ${errors}`));
-    });
-  });
-}
-
 async function resultSize(page: Page): Promise<[number, number]> {
   const img = page.locator('img#result');
   await img.waitFor();
@@ -66,7 +39,7 @@ async function resultSize(page: Page): Promise<[number, number]> {
 
 describe('the image service in a real browser', () => {
   let nas: { root: string; cleanup: () => Promise<void> };
-  let server: { child: ChildProcess; url: string };
+  let server: Served;
   let browser: Browser;
 
   before(async () => {
@@ -76,17 +49,13 @@ describe('the image service in a real browser', () => {
     // A landscape crop that keeps the face, so rotating visibly swaps width and height.
     await writeFile(path.join(nas.root, 'img', 'portrait-crop.png'), await sharp(path.join(PHOTOS, 'astronaut.png')).extract({ left: 0, top: 0, width: 512, height: 384 }).png().toBuffer());
     await copyFile(path.join(PHOTOS, 'coffee.png'), path.join(nas.root, 'img', 'coffee.png'));
-    server = await startServer(nas.root);
+    server = await startServe(nas.root);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   });
 
   after(async () => {
     await browser?.close();
-    if (server && server.child.exitCode === null) {
-      const exited = new Promise((resolve) => server.child.once('exit', resolve));
-      server.child.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
     await nas?.cleanup();
   });
 

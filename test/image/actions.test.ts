@@ -82,12 +82,45 @@ describe('image actions', () => {
     assert.equal((await sharp(json.body).metadata()).width, 200);
   });
 
+  it('grayscale makes every pixel grey and keeps the size', async () => {
+    const grey = await send(nas.root, '/img/two-tone.png', { query: { action: 'grayscale', format: 'png' } });
+    assert.equal(grey.status, 200);
+    const meta = await sharp(grey.body).metadata();
+    assert.deepEqual([meta.width, meta.height], [300, 200]);
+    for (const [x, y] of [[10, 10], [10, 190]]) {
+      const [r, g, b] = await pixel(grey.body, x, y);
+      assert.ok(r === g && g === b, `grey at ${x},${y}: ${r},${g},${b}`);
+    }
+    // Red and blue have different luminance, so the two halves stay apart.
+    assert.notEqual((await pixel(grey.body, 10, 10))[0], (await pixel(grey.body, 10, 190))[0]);
+  });
+
+  it('blur softens the edge between the halves more with a larger sigma, and refuses a sigma outside 0.3-20', async () => {
+    const edge = async (sigma: string) => {
+      const reply = await send(nas.root, '/img/two-tone.png', { query: { action: 'blur', sigma, format: 'png' } });
+      assert.equal(reply.status, 200, sigma);
+      // Red just above the middle row: the more blur, the more blue leaks in.
+      return (await pixel(reply.body, 150, 97))[2];
+    };
+    const [light, heavy] = [await edge('0.3'), await edge('8')];
+    assert.ok(heavy > light + 40, `blue at the edge: sigma 0.3 -> ${light}, sigma 8 -> ${heavy}`);
+    for (const sigma of ['0.2', '21', 'x', '']) {
+      const reply = await send(nas.root, '/img/two-tone.png', { query: { action: 'blur', sigma }, headers: { accept: 'application/json' } });
+      assert.equal(reply.status, 400, sigma);
+      assert.match(reply.text, /sigma must be a number from 0.3 to 20/, sigma);
+    }
+    const missing = await send(nas.root, '/img/two-tone.png', { query: { action: 'blur' }, headers: { accept: 'application/json' } });
+    assert.match(missing.text, /action=blur needs sigma/);
+    const misplaced = await send(nas.root, '/img/two-tone.png', { query: { action: 'show', sigma: '2' }, headers: { accept: 'application/json' } });
+    assert.match(misplaced.text, /sigma applies only to action=blur/);
+  });
+
   it('the page without an action shows the image, its metadata and a link to each action', async () => {
     const page = await send(nas.root, '/img/astronaut.png');
     assert.equal(page.status, 200);
     assert.match(page.text, /512 × 512 px/);
     assert.match(page.text, /PNG/);
-    for (const action of ['action=show', 'action=rotate&amp;angle=90', 'action=facedetect', 'action=flip', 'action=flop']) {
+    for (const action of ['action=show', 'action=rotate&amp;angle=90', 'action=facedetect', 'action=flip', 'action=flop', 'action=grayscale', 'action=blur&amp;sigma=3']) {
       assert.ok(page.text.includes(`href="/img/astronaut.png?${action}`), action);
     }
     assert.ok(page.headers['content-security-policy'].includes("default-src 'none'"));

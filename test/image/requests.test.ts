@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import { parseColour } from '../../src/image/request';
+import { parseColour } from '../../src/image/actions';
 import { send, suiteNas, twoToneImage } from './nas-fixture';
 
 describe('request validation', () => {
@@ -19,7 +19,7 @@ describe('request validation', () => {
   it('a bad action is a 400 that lists the valid actions', async () => {
     const e = await error({ action: 'explode' });
     assert.equal(e.status, 400);
-    assert.match(e.message, /show, rotate, facedetect, flip, flop/);
+    assert.match(e.message, /show, rotate, facedetect, flip, flop, grayscale, blur/);
   });
 
   it('rotate without an angle, or with a bad one, is a 400 that says what an angle is', async () => {
@@ -38,7 +38,7 @@ describe('request validation', () => {
   });
 
   it('unknown parameters, bad formats and misplaced parameters are 400s naming the valid values', async () => {
-    assert.match((await error({ angel: '90' })).message, /unknown parameter angel; valid parameters: action, angle, background, format, raw, page/);
+    assert.match((await error({ angel: '90' })).message, /unknown parameter angel; valid parameters: action, angle, background, sigma, format, raw, page/);
     assert.match((await error({ action: 'show', format: 'bmp' })).message, /html, json, png, jpeg, jpg, webp/);
     assert.match((await error({ action: 'show', format: 'json' })).message, /only to action=facedetect/);
     assert.match((await error({ action: 'flip', angle: '90' })).message, /only to action=rotate/);

@@ -3,6 +3,7 @@
  * Each case names its category; `mustRefuse` cases must never succeed (any 2xx is a hole).
  */
 import { randomBytes } from 'node:crypto';
+import { ACTION_PARAMS, ACTIONS as IMAGE_ACTIONS, actionsTaking, exampleQuery } from '../../../src/image/actions';
 import type { FuzzNas } from './fuzz-nas';
 import type { RawRequest } from './raw-http';
 
@@ -11,7 +12,8 @@ export interface FuzzCase extends RawRequest {
   mustRefuse: boolean;
 }
 
-const ACTIONS = ['', 'action=show', 'action=rotate&angle=90', 'action=facedetect', 'action=flip', 'action=flop'];
+/** No action (the page), then each action of the table with its example parameters. */
+const ACTIONS = ['', ...IMAGE_ACTIONS.map(exampleQuery)];
 
 /** Ways to write "../": plain, percent-encoded, double-encoded, backslashes, mixed, overlong UTF-8, NUL, look-alikes. */
 const DOT_DOT_SLASH = [
@@ -63,7 +65,12 @@ function actionsAndAngles(nas: FuzzNas): FuzzCase[] {
   ];
   return [
     ...unknown.map((a) => ({ category: 'unknown action', mustRefuse: true, method: 'GET', target: `${image}?action=${a}` })),
-    ...angles.map((a) => ({ category: 'bad angle', mustRefuse: false, method: 'GET', target: `${image}?action=rotate&angle=${a}` })),
+    // Every parameter of every action in the table gets every bad value.
+    ...Object.keys(ACTION_PARAMS).flatMap((name) => {
+      const query = new URLSearchParams(exampleQuery(actionsTaking(name)[0]));
+      query.delete(name);
+      return angles.map((a) => ({ category: `bad ${name}`, mustRefuse: false, method: 'GET', target: `${image}?${query}&${name}=${a}` }));
+    }),
     ...repeated.map((q) => ({ category: 'repeated or broken parameters', mustRefuse: false, method: 'GET', target: `${image}?${q}` })),
   ];
 }
