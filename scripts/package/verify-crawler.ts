@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startDemoSite } from '../../src/local/demo-site';
-import { buildTimerEvent } from '../../src/local/timer-invocation';
+import { buildTimerEvent } from '../../src/deploy/timer-event';
 
 const ROOT = path.resolve(__dirname, '../..');
 const PACKAGE = path.join(ROOT, 'dist/crawler');
