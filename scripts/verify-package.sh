@@ -63,9 +63,17 @@ for _ in $(seq 1 100); do
 done
 say "bootstrap listening on $url $(( ($(date +%s%N) - started) / 1000000 )) ms after start"
 
+# FC's Initializer, as FC 3.0 calls it: 200 only once OpenCV and the classifier are loaded.
+read -r status seconds < <(curl -s -o "$run/initialize.txt" -w '%{http_code} %{time_total}\n' -X POST -H 'x-fc-request-id: verify-initialize' "$url/initialize")
+[ "$status" = 200 ] || { tail -20 "$run/server.err" >&2; fail "POST /initialize answered HTTP $status: $(cat "$run/initialize.txt")"; }
+curl -s "$url/healthz" > "$run/healthz.json"
+node -e 'const h = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); process.exit(h.openCvLoaded && h.nas.readable ? 0 : 1)' "$run/healthz.json" ||
+  fail "after /initialize, /healthz does not report OpenCV loaded and the NAS readable: $(cat "$run/healthz.json")"
+say "POST /initialize -> HTTP 200 in ${seconds}s (loads OpenCV and the classifier); GET /healthz: $(cat "$run/healthz.json")"
+
 request="$url/img/astronaut.png?action=facedetect&format=json"
 read -r status seconds < <(curl -s -o "$run/facedetect.json" -w '%{http_code} %{time_total}\n' -H 'x-fc-request-id: verify-package-1' "$request")
-say "GET /img/astronaut.png?action=facedetect&format=json -> HTTP $status in ${seconds}s (first request: loads OpenCV): $(head -c 400 "$run/facedetect.json")"
+say "GET /img/astronaut.png?action=facedetect&format=json -> HTTP $status in ${seconds}s: $(head -c 400 "$run/facedetect.json")"
 [ "$status" = 200 ] || { tail -20 "$run/server.err" >&2; fail "facedetect answered HTTP $status"; }
 faces=$(node -e '
   const body = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
