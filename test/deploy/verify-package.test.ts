@@ -26,4 +26,5 @@ test('npm run verify:package: the crawler on Node 20.10 / glibc 2.28, the image 
   assert.match(output, /verify-crawler: CXXABI: the newest symbol any native file needs is CXXABI_1\.3\.(1[01]|\d)\b/);
   assert.match(output, /verify-crawler: Node v20\.\d+\.\d+: the same crawl, the same pages and images/);
   assert.match(output, /verify-package: OK: [1-9]\d* face\(s\) found on astronaut\.png inside a clean Debian 12 rootfs/);
+  assert.match(output, /verify-package: Dockerfile: FROM debian:bookworm\S*; COPY dist\/image \/code; ENTRYPOINT \/code\/bootstrap/);
 });
