@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # npm run verify:package: proves dist/image runs outside this machine. In a clean Debian 12 root filesystem
-# (debootstrap --variant=minbase bookworm, what custom.debian12 is built from, cached in .rootfs/bookworm), with
-# nothing copied in but the package (which carries its own Node 20 and OpenCV libraries), it starts
-# /code/bootstrap as FC would and asks for a real facedetect on a real photo over 127.0.0.1.
+# (debootstrap --variant=minbase bookworm, what custom.debian12 and the Dockerfile's debian:bookworm-slim are built
+# from, cached in .rootfs/bookworm), with nothing copied in but the package (which carries its own Node 20 and
+# OpenCV libraries), placed as the Dockerfile places it, it starts /code/bootstrap as FC would and asks for a real
+# facedetect on a real photo over 127.0.0.1.
 # Needs root (debootstrap, chroot, mount). A run takes seconds once the rootfs is cached; building it, minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,9 +34,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A fresh copy each run, so nothing a run leaves behind can make the next one pass.
+# A fresh copy each run, so nothing a run leaves behind can make the next one pass. The package goes in as the
+# Dockerfile puts it (COPY dist/image /code), so this one rootfs is both custom.debian12's view of the code dir and
+# the custom container's root filesystem; the server then starts with the Dockerfile's ENV and ENTRYPOINT.
 cp -a "$base" "$root"
-cp -a dist/image "$root/code"
+say "Dockerfile: $(npx tsx scripts/package/dockerfile.ts Dockerfile "$root" "$run")"
+[ -x "$root/code/bootstrap" ] || fail "the Dockerfile did not put the package's bootstrap at /code/bootstrap"
 mkdir -p "$root/mnt/crawler/img"
 cp assets/photos/astronaut.png "$root/mnt/crawler/img/astronaut.png"
 mount -t proc proc "$root/proc"
@@ -51,8 +55,9 @@ say "ldd: node and the OpenCV addon resolve every library from /code/lib and the
 
 # FC's custom runtime: it runs the configured command with the function's env and forwards HTTP to the port.
 started=$(date +%s%N)
-chroot "$root" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp NAS_ROOT=/mnt/crawler FC_SERVER_PORT="$port" LOG_LEVEL=info \
-  /code/bootstrap > "$run/server.out" 2> "$run/server.err" &
+mapfile -t container_env < "$run/container.env"
+chroot "$root" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp "${container_env[@]}" NAS_ROOT=/mnt/crawler FC_SERVER_PORT="$port" LOG_LEVEL=info \
+  "$(cat "$run/entrypoint")" > "$run/server.out" 2> "$run/server.err" &
 server_pid=$!
 
 url="http://127.0.0.1:$port"
@@ -63,9 +68,17 @@ for _ in $(seq 1 100); do
 done
 say "bootstrap listening on $url $(( ($(date +%s%N) - started) / 1000000 )) ms after start"
 
+# FC's Initializer, as FC 3.0 calls it: 200 only once OpenCV and the classifier are loaded.
+read -r status seconds < <(curl -s -o "$run/initialize.txt" -w '%{http_code} %{time_total}\n' -X POST -H 'x-fc-request-id: verify-initialize' "$url/initialize")
+[ "$status" = 200 ] || { tail -20 "$run/server.err" >&2; fail "POST /initialize answered HTTP $status: $(cat "$run/initialize.txt")"; }
+curl -s "$url/healthz" > "$run/healthz.json"
+node -e 'const h = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); process.exit(h.openCvLoaded && h.nas.readable ? 0 : 1)' "$run/healthz.json" ||
+  fail "after /initialize, /healthz does not report OpenCV loaded and the NAS readable: $(cat "$run/healthz.json")"
+say "POST /initialize -> HTTP 200 in ${seconds}s (loads OpenCV and the classifier); GET /healthz: $(cat "$run/healthz.json")"
+
 request="$url/img/astronaut.png?action=facedetect&format=json"
 read -r status seconds < <(curl -s -o "$run/facedetect.json" -w '%{http_code} %{time_total}\n' -H 'x-fc-request-id: verify-package-1' "$request")
-say "GET /img/astronaut.png?action=facedetect&format=json -> HTTP $status in ${seconds}s (first request: loads OpenCV): $(head -c 400 "$run/facedetect.json")"
+say "GET /img/astronaut.png?action=facedetect&format=json -> HTTP $status in ${seconds}s: $(head -c 400 "$run/facedetect.json")"
 [ "$status" = 200 ] || { tail -20 "$run/server.err" >&2; fail "facedetect answered HTTP $status"; }
 faces=$(node -e '
   const body = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -77,4 +90,4 @@ read -r status type < <(curl -s -o "$run/gallery.html" -w '%{http_code} %{conten
 [ "$status" = 200 ] && [[ "$type" == text/html* ]] || fail "the gallery (GET /) answered HTTP $status, $type"
 grep -q 'astronaut.png' "$run/gallery.html" || fail "the gallery does not list img/astronaut.png"
 say "GET / -> HTTP 200 $type: the gallery lists img/astronaut.png"
-say "OK: $faces face(s) found on astronaut.png inside a clean Debian 12 rootfs"
+say "OK: $faces face(s) found on astronaut.png inside a clean Debian 12 rootfs (the code dir and the Dockerfile's container)"

@@ -8,8 +8,8 @@ import type http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, levelFromEnv, type Logger } from '../log';
-import { parseInterval } from './interval';
-import { buildCrawlerContext, buildTimerEvent } from './timer-invocation';
+import { parseInterval } from '../deploy/interval';
+import { buildCrawlerContext, buildTimerEvent } from '../deploy/timer-event';
 import { startScheduler } from './scheduler';
 import type { DemoSite } from './demo-site';
 import type { CrawlResult } from '../crawler/run';
@@ -176,7 +176,7 @@ function progressLine(run: number, r: CrawlResult): string {
 async function start(flags: Flags, io: Io): Promise<number> {
   const nas = nasDir(flags);
   // The timer interval and payload defaults come from s.yaml, so local runs behave like the deployment.
-  const deploy = loadModule<typeof import('./deploy-defaults')>('./deploy-defaults').readDeployDefaults();
+  const deploy = loadModule<typeof import('../deploy/deploy-defaults')>('../deploy/deploy-defaults').readDeployDefaults();
   const interval = typeof flags.interval === 'string' ? parseInterval(flags.interval) : { ok: true as const, value: deploy.intervalMs };
   if (!interval.ok) throw new UsageError(interval.error);
   const timeout = timeoutFlag(flags);

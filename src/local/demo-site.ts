@@ -6,7 +6,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import sharp from 'sharp';
-import { checkoutRoot } from './checkout';
+import { checkoutRoot } from '../deploy/checkout';
 
 const PHOTOS = path.join(checkoutRoot(), 'assets/photos');
 const SECTIONS = ['portraits', 'still-life', 'animals', 'patterns', 'charts', 'misc'];

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../log';
-import { readDeployDefaults, type DeployDefaults } from '../local/deploy-defaults';
+import { readDeployDefaults, type DeployDefaults } from '../deploy/deploy-defaults';
 import { err, ok, type Result } from '../result';
 import { invokeCrawler, setSeed, status } from './commands';
 import { remoteConfigFromEnv, type RemoteConfig } from './config';

@@ -1,6 +1,6 @@
 /** The three remote commands, on top of the FC API; each answers a JSON-ready value or a reason it could not. */
 import { err, ok, type Result } from '../result';
-import { buildTimerEvent } from '../local/timer-invocation';
+import { buildTimerEvent } from '../deploy/timer-event';
 import type { RemoteConfig } from './config';
 import type { FcApi } from './fc-api';
 import { readTimerConfig, withPayload } from './timer-config';

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { describeZodError } from '../util/zod-error';
 import { err, ok, type Result } from '../result';
-import type { DeployDefaults } from '../local/deploy-defaults';
+import type { DeployDefaults } from '../deploy/deploy-defaults';
 
 export interface RemoteConfig {
   accountId: string;

@@ -1,5 +1,5 @@
 /**
- * The local runtime's s.yaml twin (src/local/deploy-defaults.ts) against Serverless Devs' own rendering of the
+ * The local runtime's s.yaml twin (src/deploy/deploy-defaults.ts) against Serverless Devs' own rendering of the
  * same file: the mount dir, timer payload and interval the local runtime uses are the deployed ones.
  */
 import { test, after } from 'node:test';
@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readDeployDefaults } from '../../src/local/deploy-defaults';
-import { parseInterval } from '../../src/local/interval';
+import { readDeployDefaults } from '../../src/deploy/deploy-defaults';
+import { parseInterval } from '../../src/deploy/interval';
 import { S_YAML, renderSYaml, type Rendered } from './render';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-defaults-'));

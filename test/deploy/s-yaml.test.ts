@@ -130,3 +130,28 @@ test("the README's deployment section lists every env var s.yaml reads", () => {
   const section = readme.slice(readme.indexOf('<!-- section:deployment -->'), readme.indexOf('<!-- /section:deployment -->'));
   for (const name of names) assert.ok(section.includes(`\`${name}\``), `README lists ${name}`);
 });
+
+test('s.yaml names the custom.debian12 regions next to FC_REGION and points elsewhere to s.container.yaml', () => {
+  const text = fs.readFileSync(S_YAML, 'utf8');
+  const comment = text.slice(0, text.indexOf("region: ${env('FC_REGION'"));
+  for (const region of ['cn-hangzhou', 'cn-qingdao', 'cn-beijing', 'cn-zhangjiakou', 'cn-huhehaote', 'cn-chengdu']) assert.match(comment, new RegExp(region));
+  assert.match(comment, /s\.container\.yaml/);
+});
+
+test('s.container.yaml renders the same deployment with the image function as a custom container, valid for fc3', () => {
+  const container = renderSYaml({ FC_IMAGE_URI: 'registry.cn-shanghai.aliyuncs.com/ns/fc-nas-images:1' }, path.join(REPO, 's.container.yaml'));
+  const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(SCHEMA, 'utf8')));
+  const cImage = container.resources.image.props;
+  assert.equal(cImage.runtime, 'custom-container');
+  assert.deepEqual(cImage.customContainerConfig, { image: 'registry.cn-shanghai.aliyuncs.com/ns/fc-nas-images:1', port: 9000 });
+  assert.ok(validate(cImage), JSON.stringify(validate.errors));
+  // Everything else is s.yaml's: the crawler, the domain, and the image function's NAS, VPC, Initializer and triggers.
+  assert.deepEqual(container.resources.crawler, crawler);
+  assert.deepEqual(container.resources['image-domain'], rendered.resources['image-domain']);
+  for (const key of ['nasConfig', 'vpcConfig', 'logConfig', 'role', 'environmentVariables', 'instanceLifecycleConfig', 'triggers', 'instanceConcurrency']) {
+    assert.deepEqual(cImage[key], image.props[key], key);
+  }
+  // The container's port is the one the Dockerfile's entry point serves on.
+  const dockerfile = fs.readFileSync(path.join(REPO, 'Dockerfile'), 'utf8');
+  assert.match(dockerfile, new RegExp(`FC_SERVER_PORT=${cImage.customContainerConfig.port}\\b`));
+});
