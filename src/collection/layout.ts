@@ -4,6 +4,8 @@
  */
 export const IMAGE_DIR = 'img';
 export const MANIFEST_FILE = 'manifest.jsonl';
+/** Byte offsets of the manifest's lines, in save order (src/collection/manifest-index.ts). */
+export const INDEX_FILE = 'manifest.idx';
 /** Snapshot, journal and lease files. */
 export const STATE_DIR = 'crawl-state';
 /** Temp files (same file system as img/, renamed into place when whole); emptied at the start of each run. */

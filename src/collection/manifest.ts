@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_FILE } from './layout';
+import { appendIndex, repairIndex } from './manifest-index';
 
 
 export interface ManifestLine {
@@ -42,15 +43,25 @@ export class ManifestWriter {
     const file = path.join(this.rootDir, MANIFEST_FILE);
     // A kill mid-append may have left a torn last line: start on a fresh line so the new ones stay whole.
     const prefix = this.checkedTail ? '' : await newlineNeeded(file);
+    if (!this.checkedTail) await repairIndex(this.rootDir);
     this.checkedTail = true;
+    const texts = lines.map((l) => JSON.stringify(l) + '\n');
+    const offsets: number[] = [];
     // Synced before the journal marks the image handled, so a crash cannot leave a saved image unlisted.
     const handle = await fs.open(file, 'a', 0o644);
     try {
-      await handle.write(prefix + lines.map((l) => JSON.stringify(l) + '\n').join(''));
+      let offset = (await handle.stat()).size + Buffer.byteLength(prefix);
+      for (const text of texts) {
+        offsets.push(offset);
+        offset += Buffer.byteLength(text);
+      }
+      await handle.write(prefix + texts.join(''));
       await handle.datasync();
     } finally {
       await handle.close();
     }
+    // After the manifest: a crash in between leaves the index behind, which the next writer repairs.
+    await appendIndex(this.rootDir, offsets);
   }
 }
 
@@ -78,24 +89,30 @@ function isManifestLine(value: unknown): value is ManifestLine {
   return typeof v === 'object' && v !== null && typeof v.file === 'string' && /^img\/[0-9a-f]{64}\.[a-z]+$/.test(v.file) && typeof v.sourceUrl === 'string';
 }
 
+/** One manifest line, or undefined for an empty, torn or invalid one. */
+export function parseManifestLine(text: string): ManifestLine | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return isManifestLine(value) ? value : undefined;
+}
+
 /** Reads the manifest into file -> entry (keyed by the `img/…` path); an absent manifest is an empty map. */
 export async function readManifest(rootDir: string): Promise<Map<string, ManifestEntry>> {
-  let text: string;
+  let lines: string;
   try {
-    text = await fs.readFile(path.join(rootDir, MANIFEST_FILE), 'utf8');
+    lines = await fs.readFile(path.join(rootDir, MANIFEST_FILE), 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
     throw e;
   }
   const entries = new Map<string, ManifestEntry>();
-  for (const line of text.split('\n')) {
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      continue; // an empty or torn line
-    }
-    if (!isManifestLine(value)) continue;
+  for (const text of lines.split('\n')) {
+    const value = parseManifestLine(text);
+    if (!value) continue;
     const entry = entries.get(value.file);
     if (!entry) {
       const { sourceUrl, page, ...rest } = value;

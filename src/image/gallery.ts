@@ -1,19 +1,28 @@
 /**
- * The gallery listing: every image file under a folder (recursively), newest first, one page at a time.
- * Hidden entries, the crawler's state folder and symlinks are skipped, so the walk never leaves the root
- * and never offers what the service would refuse to serve.
+ * The gallery listing, newest first, one page at a time.
+ * - The crawler's collection (a folder holding manifest.jsonl, or its img/ folder) is paged through the
+ *   manifest's offset index: a page reads only its own lines, whatever the collection's size.
+ * - Any other folder is walked (recursively) up to MAX_SCANNED_FILES files, sorted by modification time. Hidden
+ *   entries, the crawler's state folder and symlinks are skipped, so the walk never leaves the root and never
+ *   offers what the service would refuse to serve.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { STATE_DIR } from '../collection/layout';
+import { IMAGE_DIR, STATE_DIR } from '../collection/layout';
+import { readManifestPage } from '../collection/manifest-index';
 
 export interface GalleryEntry {
   /** NAS-relative, '/'-separated. */
   relative: string;
   absolute: string;
+  /** The file's own name. */
   name: string;
   bytes: number;
   mtimeMs: number;
+  /** From the crawler's manifest, when the image is in it. */
+  sourceUrl?: string;
+  width?: number;
+  height?: number;
 }
 
 export interface GalleryListing {
@@ -31,7 +40,42 @@ export const PAGE_SIZE = 24;
 export const MAX_SCANNED_FILES = 20_000;
 const IMAGE_NAME = /\.(jpe?g|png|gif|webp|avif|tiff?|bmp)$/i;
 
-export async function listGallery(folder: { absolute: string; relative: string }, page: number, pageSize = PAGE_SIZE): Promise<GalleryListing> {
+type Folder = { absolute: string; relative: string };
+
+/** The listing of a crawler collection through its index, or undefined when `folder` is not one. */
+export async function listCollection(folder: Folder, page: number, pageSize = PAGE_SIZE): Promise<GalleryListing | undefined> {
+  const candidates = [folder];
+  if (path.basename(folder.absolute) === IMAGE_DIR) candidates.push({ absolute: path.dirname(folder.absolute), relative: folder.relative.split('/').slice(0, -1).join('/') });
+  for (const root of candidates) {
+    const found = await readManifestPage(root.absolute, page, pageSize);
+    if (!found) continue;
+    const seen = new Set<string>();
+    const entries: GalleryEntry[] = [];
+    for (const line of found.lines) {
+      // An image found again under another URL has a line of its own; a page shows it once.
+      if (seen.has(line.file)) continue;
+      seen.add(line.file);
+      entries.push({
+        relative: root.relative ? `${root.relative}/${line.file}` : line.file,
+        absolute: path.join(root.absolute, line.file),
+        name: path.basename(line.file),
+        bytes: line.bytes,
+        mtimeMs: Date.parse(line.savedAt),
+        sourceUrl: line.sourceUrl,
+        width: line.width,
+        height: line.height,
+      });
+    }
+    return { entries, total: found.total, page, pages: Math.ceil(found.total / pageSize), truncated: false, unreadable: [] };
+  }
+  return undefined;
+}
+
+export async function listGallery(folder: Folder, page: number, pageSize = PAGE_SIZE): Promise<GalleryListing> {
+  return (await listCollection(folder, page, pageSize)) ?? walkFolder(folder, page, pageSize);
+}
+
+async function walkFolder(folder: Folder, page: number, pageSize: number): Promise<GalleryListing> {
   const found: GalleryEntry[] = [];
   const unreadable: GalleryListing['unreadable'] = [];
   let truncated = false;

@@ -12,7 +12,8 @@ import { listGallery } from './gallery';
 import { CONTENT_SECURITY_POLICY } from './html';
 import { imageLimitsFromEnv, type ImageLimits } from './limits';
 import { MIME_TYPES } from './output-format';
-import { errorPage, galleryPage, imagePage, type GalleryTile } from './pages';
+import { knownFaceCount } from './known-faces';
+import { displayName, errorPage, galleryPage, imagePage, type GalleryTile } from './pages';
 import { problem, type Problem } from './problem';
 import { renderImage, type RenderMetrics } from './render';
 import { renderGateFromEnv, type RenderGate } from './render-gate';
@@ -145,13 +146,14 @@ async function gallery(req: HttpRequest, folder: NasPath, params: RequestParams,
   for (const dir of listing.unreadable) logger.warn('gallery skipped a folder it could not read', { folder: dir.relative, code: dir.code });
   const tiles = await Promise.all(
     listing.entries.map(async (entry): Promise<GalleryTile> => {
-      const thumb = await thumbnail(entry, limits);
+      const [thumb, faces] = await Promise.all([thumbnail(entry, limits), knownFaceCount(entry.absolute)]);
       if (!thumb.ok) logger.warn('no thumbnail', { file: entry.relative, status: thumb.error.status, reason: thumb.error.message });
       return {
         relative: entry.relative,
-        name: entry.name,
-        bytes: entry.bytes,
-        modified: new Date(entry.mtimeMs),
+        name: displayName(entry.sourceUrl, entry.name),
+        width: entry.width ?? (thumb.ok ? thumb.value.sourceWidth : undefined),
+        height: entry.height ?? (thumb.ok ? thumb.value.sourceHeight : undefined),
+        faces,
         thumbnail: thumb.ok ? thumb.value : { error: thumb.error.message },
       };
     }),
@@ -207,6 +209,7 @@ async function image(req: HttpRequest, target: NasPath, params: RequestParams, l
     query: r.query,
     result,
     shown: await shownImage(result, limits),
+    knownFaces: result.faces ? undefined : await knownFaceCount(target.absolute),
     source: { type: file.value.type, bytes: file.value.bytes.length, hash: file.value.hash, width: result.sourceWidth, height: result.sourceHeight },
     info,
   });

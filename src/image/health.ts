@@ -7,11 +7,9 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { version } from '../../package.json';
+import { RESULTS_DIR } from '../collection/layout';
+import { resultStoreCapFromEnv } from '../collection/result-store';
 import { openCvLoaded } from './opencv';
-
-/** Where the result store keeps its entries under the NAS root. */
-export const RESULT_STORE_DIR = 'results';
-const DEFAULT_RESULT_STORE_MB = 1024;
 
 export interface HealthReport {
   /** True when the instance can serve images: the NAS root is readable. */
@@ -34,10 +32,8 @@ async function accessible(file: string, mode: number): Promise<{ ok: boolean; er
 
 /** IMAGE_RESULT_STORE_MB (default 1024); 0 turns the store off. A store dir not yet made is writable if its parent is. */
 export async function resultStoreHealth(root: string, env: NodeJS.ProcessEnv): Promise<HealthReport['resultStore']> {
-  const raw = env.IMAGE_RESULT_STORE_MB?.trim();
-  const parsed = raw ? Number(raw) : DEFAULT_RESULT_STORE_MB;
-  const maxMb = Number.isFinite(parsed) && parsed >= 0 ? parsed : DEFAULT_RESULT_STORE_MB;
-  const dir = path.join(root, RESULT_STORE_DIR);
+  const maxMb = resultStoreCapFromEnv(env) / (1024 * 1024);
+  const dir = path.join(root, RESULTS_DIR);
   const existing = await accessible(dir, constants.F_OK);
   const writable = await accessible(existing.ok ? dir : root, constants.W_OK | constants.X_OK);
   return { enabled: maxMb > 0, dir, maxMb, writable: writable.ok, ...(writable.error ? { error: writable.error } : {}) };

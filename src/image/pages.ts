@@ -16,6 +16,8 @@ export interface ImagePageModel {
   result: RenderedImage;
   /** What the page embeds: the result, or a preview when the result is too large for one answer. */
   shown: ShownImage;
+  /** The face count from the face sidecar, when the request did not detect faces itself. */
+  knownFaces: number | undefined;
   source: { type: string; bytes: number; hash: string; width: number; height: number };
   info: SourceInfo | undefined;
 }
@@ -37,16 +39,28 @@ function row(name: string, value: string): string {
 
 const link = (url: string) => `<a href="${escapeHtml(url)}" rel="noreferrer">${escapeHtml(url)}</a>`;
 
+/** What a person calls the image: the file name in its source URL (moon-landing.jpg), else the file's own name. */
+export function displayName(sourceUrl: string | undefined, fileName: string): string {
+  if (!sourceUrl) return fileName;
+  try {
+    const last = new URL(sourceUrl).pathname.split('/').filter(Boolean).pop();
+    return last ? decodeURIComponent(last) : fileName;
+  } catch {
+    return fileName;
+  }
+}
+
 export function imagePage(model: ImagePageModel): string {
   const { relative, result, source, info } = model;
-  const name = relative.split('/').pop() ?? relative;
+  const fileName = relative.split('/').pop() ?? relative;
+  const name = displayName(info?.sourceUrls[0], fileName);
   const actions = ACTION_LINKS.map(([label, params]) => `<a href="${escapeHtml(hrefFor(relative, params))}">${escapeHtml(label)}</a>`).join('');
+  const faces = result.faces?.length ?? model.knownFaces;
   const rows = [
-    row('Path', escapeHtml('/' + relative)),
     row('Size', `${source.width} × ${source.height} px`),
     row('Format', escapeHtml(source.type.toUpperCase())),
     row('File', `${source.bytes} bytes (${kib(source.bytes)})`),
-    row('SHA-256', escapeHtml(source.hash)),
+    ...(faces !== undefined ? [row('Faces', String(faces))] : []),
     ...(info
       ? [
           row('Source URL', info.sourceUrls.map(link).join('<br>')),
@@ -55,24 +69,32 @@ export function imagePage(model: ImagePageModel): string {
         ]
       : []),
     row('Shown as', `${escapeHtml(result.format.toUpperCase())}, ${result.width} × ${result.height} px, ${kib(result.data.length)}`),
-    ...(result.faces ? [row('Faces', String(result.faces.length))] : []),
+    row('Path', escapeHtml('/' + relative)),
+    row('SHA-256', `<code>${escapeHtml(source.hash)}</code>`),
   ].join('');
   const description = model.action ? describeAction(model.action, model.values) : 'page';
-  const body = `<h1>${escapeHtml(name)}${model.action ? ` — ${escapeHtml(description)}` : ''}</h1>
+  const full = hrefFor(relative, { ...model.query, raw: '1' });
+  const body = `<h1 class="title">${escapeHtml(name)}${model.action ? ` <span class="sub">${escapeHtml(description)}</span>` : ''}</h1>
+<div class="view">
+<figure class="frame"><a href="${escapeHtml(full)}" title="Open full size"><img class="result" id="result" alt="${escapeHtml(name)}" src="${dataUri(model.shown.data, model.shown.mime)}"></a>
+${model.shown.preview ? `<figcaption class="note">The result is too large to embed (${kib(result.data.length)}); this is a preview. <a href="${escapeHtml(full)}">Open the full result</a>.</figcaption>` : ''}</figure>
+<aside class="details">
 <nav class="actions">${actions}</nav>
 ${signingKeysFromEnv(process.env) ? '' : `<form method="get" action="${escapeHtml(hrefFor(relative))}"><input type="hidden" name="action" value="rotate">
 <label>Rotate by <input name="angle" type="number" min="-360" max="360" step="any" value="45" required></label> <button>Rotate</button></form>`}
-${model.shown.preview ? `<p class="note">The result is too large to embed (${kib(result.data.length)}); this is a preview. <a href="${escapeHtml(hrefFor(relative, { ...model.query, raw: '1' }))}">Open the full result</a>.</p>` : ''}
-<p><img class="result" id="result" alt="${escapeHtml(name)}" src="${dataUri(model.shown.data, model.shown.mime)}"></p>
-<table class="meta">${rows}</table>`;
+<table class="meta">${rows}</table>
+</aside>
+</div>`;
   return layout(`${name} · ${description}`, body);
 }
 
 export interface GalleryTile {
   relative: string;
+  /** What the tile is labelled with: the source URL's file name, else the file's own. */
   name: string;
-  bytes: number;
-  modified: Date;
+  width: number | undefined;
+  height: number | undefined;
+  faces: number | undefined;
   thumbnail: { data: Buffer; mime: string } | { error: string };
 }
 
@@ -91,7 +113,11 @@ function tile(t: GalleryTile): string {
     'data' in t.thumbnail
       ? `<img alt="${escapeHtml(t.name)}" src="${dataUri(t.thumbnail.data, t.thumbnail.mime)}">`
       : `<span class="no-preview">no preview: ${escapeHtml(t.thumbnail.error)}</span>`;
-  return `<li><a href="${escapeHtml(hrefFor(t.relative))}">${picture}${escapeHtml(t.name)}</a><br>${kib(t.bytes)} · ${escapeHtml(t.modified.toISOString().slice(0, 16).replace('T', ' '))}</li>`;
+  const facts = [
+    t.width && t.height ? `${t.width} × ${t.height} px` : '',
+    t.faces !== undefined ? `${t.faces} face${t.faces === 1 ? '' : 's'}` : '',
+  ].filter(Boolean);
+  return `<li><a href="${escapeHtml(hrefFor(t.relative))}">${picture}<span class="name">${escapeHtml(t.name)}</span></a><span class="facts">${facts.join(' · ')}</span></li>`;
 }
 
 export function galleryPage(model: GalleryPageModel): string {

@@ -17,6 +17,9 @@ export const THUMBNAIL_SIDE = 160;
 export interface Thumbnail {
   data: Buffer;
   mime: string;
+  /** The source's oriented size, from its header. */
+  sourceWidth: number | undefined;
+  sourceHeight: number | undefined;
 }
 
 const cache = new LruCache<Thumbnail>(16 * 1024 * 1024, (t) => t.data.length);
@@ -34,7 +37,8 @@ async function makeThumbnail(entry: GalleryEntry, limits: ImageLimits): Promise<
       .resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: 'inside', withoutEnlargement: true })
       .webp({ quality: 70 })
       .toBuffer();
-    return ok({ data, mime: 'image/webp' });
+    const { width, height } = header.value.autoOrient ?? header.value;
+    return ok({ data, mime: 'image/webp', sourceWidth: width, sourceHeight: height });
   } catch (e) {
     return err(corruptImage(e));
   }

@@ -17,7 +17,7 @@ test('IMAGE_RESULT_STORE_MB: 0 turns the store off, a bad value falls back to 10
   try {
     assert.equal((await resultStoreHealth(root, { IMAGE_RESULT_STORE_MB: '0' })).enabled, false);
     assert.equal((await resultStoreHealth(root, { IMAGE_RESULT_STORE_MB: 'lots' })).maxMb, 1024);
-    fs.mkdirSync(path.join(root, 'results'), { mode: 0o500 });
+    fs.mkdirSync(path.join(root, '.results'), { mode: 0o500 });
     const store = await resultStoreHealth(root, { IMAGE_RESULT_STORE_MB: '256' });
     assert.equal(store.maxMb, 256);
     // root ignores permission bits; only a non-root user sees the read-only dir.
