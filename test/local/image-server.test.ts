@@ -124,6 +124,6 @@ test('GET /healthz: version, OpenCV, NAS readability and the result store, witho
   assert.equal(health.version, version);
   assert.equal(typeof health.openCvLoaded, 'boolean');
   assert.deepEqual(health.nas, { root, readable: true });
-  assert.deepEqual(health.resultStore, { enabled: true, dir: path.join(root, 'results'), maxMb: 1024, writable: true });
+  assert.deepEqual(health.resultStore, { enabled: true, dir: path.join(root, '.results'), maxMb: 1024, writable: true });
   assert.equal(health.ok, true);
 });
