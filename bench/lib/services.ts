@@ -8,12 +8,13 @@ const DEBIAN_PYTHON = '/usr/bin/python3';
 
 /**
  * `fc-nas-images serve` run by node itself (not through npx), so the pid is the server's and its RSS is the server's.
- * `cache: false` sets IMAGE_CACHE_MB=0, so that every request decodes, transforms and encodes.
+ * `cache: false` sets IMAGE_CACHE_MB=0 and IMAGE_FACE_STORE=off, so that every request decodes, transforms, detects
+ * and encodes.
  */
 export async function startImageService(nasDir: string, options: { cache: boolean }): Promise<RunningServer> {
   const port = await freePort();
   const args = ['--import', 'tsx', 'src/local/cli.ts', 'serve', '--nas', nasDir, '--port', String(port), '--host', '127.0.0.1'];
-  const env = options.cache ? process.env : { ...process.env, IMAGE_CACHE_MB: '0' };
+  const env = options.cache ? process.env : { ...process.env, IMAGE_CACHE_MB: '0', IMAGE_FACE_STORE: 'off' };
   return startServer({ command: process.execPath, args, port, cwd: REPO_ROOT, env });
 }
 

@@ -8,3 +8,9 @@ export const MANIFEST_FILE = 'manifest.jsonl';
 export const STATE_DIR = 'crawl-state';
 /** Temp files (same file system as img/, renamed into place when whole); emptied at the start of each run. */
 export const TEMP_DIR = 'crawl-state/tmp';
+/**
+ * Detected faces, `faces/<sha256>.json` (src/collection/faces-store.ts). Under the NAS root rather than a crawl's
+ * rootDir: the key is the image's content, the image function serves any image under the root and does not know
+ * which crawl (if any) saved it, and one store per NAS shares each answer between crawls that saved the same image.
+ */
+export const FACES_DIR = 'faces';

@@ -8,6 +8,8 @@
  */
 import sharp from 'sharp';
 import type { Mat, Rect } from '@u4/opencv4nodejs';
+import { facesFor, readFaces, type FaceRecord, type FaceStore } from '../collection/faces-store';
+import type { Logger } from '../log';
 import { PROPOSAL_CASCADE, VERIFY_CASCADE, withClassifier } from './cascade';
 import { openCv } from './opencv';
 import type { Box } from './operations';
@@ -100,4 +102,23 @@ export async function detectFaces(image: DecodedImage): Promise<Box[]> {
   } finally {
     mat.release();
   }
+}
+
+/**
+ * This detector's sidecar store on the NAS at `root` (src/collection/faces-store.ts), or undefined when
+ * IMAGE_FACE_STORE=off (benchmarks that measure the detector itself).
+ */
+export function faceStore(root: string, logger: Logger, env: NodeJS.ProcessEnv = process.env): FaceStore | undefined {
+  return env.IMAGE_FACE_STORE === 'off' ? undefined : { root, detector: DETECTOR_VERSION, logger };
+}
+
+/** The faces of an image when some instance has already found them (for a face count), without detecting. */
+export async function knownFaces(store: FaceStore | undefined, hash: string): Promise<FaceRecord | undefined> {
+  return store && readFaces(store, hash);
+}
+
+/** The faces of a decoded image: from its sidecar when there is one, else detected and stored for every instance. */
+export async function facesOf(store: FaceStore | undefined, hash: string, image: DecodedImage): Promise<FaceRecord> {
+  const detect = async () => ({ width: image.width, height: image.height, faces: await detectFaces(image) });
+  return store ? (await facesFor(store, hash, detect)).record : detect();
 }

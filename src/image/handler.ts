@@ -11,6 +11,7 @@ import { listGallery } from './gallery';
 import { CONTENT_SECURITY_POLICY } from './html';
 import { imageLimitsFromEnv, type ImageLimits } from './limits';
 import { MIME_TYPES } from './output-format';
+import { faceStore } from './faces';
 import { errorPage, galleryPage, imagePage, type GalleryTile } from './pages';
 import { problem, type Problem } from './problem';
 import { renderImage } from './render';
@@ -136,7 +137,7 @@ async function image(req: HttpRequest, target: NasPath, params: RequestParams, l
   const validators = { etag, 'cache-control': r.output.kind === 'html' ? PAGE_CACHE_CONTROL : IMAGE_CACHE_CONTROL };
   if (matchesIfNoneMatch(req.headers['if-none-match'], etag)) return { status: 304, headers: validators, body: '' };
 
-  const rendered = await renderImage(file.value, r, limits);
+  const rendered = await renderImage(file.value, r, limits, faceStore(opts.root, logger));
   if (!rendered.ok) return refused(rendered.error, req, logger, params.format);
   const result = rendered.value;
   if (result.kind === 'faces') {

@@ -5,7 +5,8 @@
  */
 import { err, ok, type Result } from '../result';
 import { canonicalRequest } from './etag';
-import { detectFaces } from './faces';
+import type { FaceStore } from '../collection/faces-store';
+import { facesOf, knownFaces } from './faces';
 import type { ImageLimits } from './limits';
 import { LruCache } from './lru-cache';
 import { isRightAngle, outlineBoxes, pixelPipeline, rotate, rotatedSize, TRANSPARENT, WHITE, type Box } from './operations';
@@ -46,17 +47,20 @@ const cache = new LruCache<Rendered>(
   (r) => (r.kind === 'image' ? r.data.length : 64 * (r.faces.length + 1)),
 );
 
-export async function renderImage(file: ImageFile, req: ImageRequest, limits: ImageLimits): Promise<Result<Rendered, Problem>> {
+export async function renderImage(file: ImageFile, req: ImageRequest, limits: ImageLimits, faceStore: FaceStore | undefined): Promise<Result<Rendered, Problem>> {
   // The page and the HTML view of show embed the same bytes as raw auto-format output.
   const key = `${file.hash}|${canonicalRequest({ ...req, output: req.output.kind === 'html' ? { kind: 'raw', format: undefined } : req.output })}`;
   const cached = cache.get(key);
   if (cached) return ok(cached);
+  // Faces another instance already found answer format=json without a decode.
+  const known = req.action === 'facedetect' && req.output.kind === 'json' ? await knownFaces(faceStore, file.hash) : undefined;
+  if (known) return ok({ kind: 'faces', ...known } satisfies FaceReport);
   const decoded = await decodeImage(file.bytes, limits);
   if (!decoded.ok) return decoded;
   const image = decoded.value;
   const action = req.action ?? 'show';
 
-  const faces = action === 'facedetect' ? await detectFaces(image) : undefined;
+  const faces = action === 'facedetect' ? (await facesOf(faceStore, file.hash, image)).faces : undefined;
   if (faces && req.output.kind === 'json') {
     const report: FaceReport = { kind: 'faces', width: image.width, height: image.height, faces };
     cache.set(key, report);
