@@ -1,10 +1,11 @@
 /** Validators: an ETag from the content hash plus the normalised request, and If-None-Match matching. */
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
+import { DETECTOR_VERSION } from './faces';
 import type { ImageRequest } from './request';
 
-/** Output bytes also depend on this code and on libvips, so either changing invalidates old tags. */
-const RENDER_VERSION = `1/${sharp.versions.vips}`;
+/** Output bytes also depend on this code, on libvips and on the face detector, so any of them changing invalidates old tags. */
+const RENDER_VERSION = `1/${sharp.versions.vips}/${DETECTOR_VERSION}`;
 
 /** The request in canonical form, e.g. `rotate|90|-|raw:png`: equal strings mean equal output. */
 export function canonicalRequest(req: ImageRequest): string {

@@ -1,11 +1,11 @@
 /**
  * The gallery listing: every image file under a folder (recursively), newest first, one page at a time.
- * Hidden entries, the crawler's state folder and symlinks are skipped, so the walk never leaves the root
+ * Hidden entries, the crawler's state folder, the faces sidecars and symlinks are skipped, so the walk never leaves the root
  * and never offers what the service would refuse to serve.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { STATE_DIR } from '../collection/layout';
+import { FACES_DIR, STATE_DIR } from '../collection/layout';
 
 export interface GalleryEntry {
   /** NAS-relative, '/'-separated. */
@@ -52,7 +52,8 @@ export async function listGallery(folder: { absolute: string; relative: string }
       if (d.name.startsWith('.') || d.isSymbolicLink()) continue;
       const relative = dir.relative ? `${dir.relative}/${d.name}` : d.name;
       const absolute = path.join(dir.absolute, d.name);
-      if (d.isDirectory() && d.name !== STATE_DIR) pending.push({ absolute, relative });
+      // The faces sidecars at the NAS root hold no images, and may be many.
+      if (d.isDirectory() && d.name !== STATE_DIR && relative !== FACES_DIR) pending.push({ absolute, relative });
       else if (d.isFile() && IMAGE_NAME.test(d.name)) files.push({ absolute, relative, name: d.name });
     }
     if (found.length + files.length > MAX_SCANNED_FILES) {

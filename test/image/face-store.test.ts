@@ -70,6 +70,15 @@ describe('faces sidecar on the NAS, through the handler', () => {
     assert.deepEqual(stored.faces, []);
   });
 
+  it('keeps the gallery walk out of faces/ at the NAS root', async () => {
+    // Only sidecars live there; a picture put there by hand shows that the walk does not even look.
+    await copyFile(path.join(PHOTOS, 'coffee.png'), path.join(nas.root, 'faces', 'stray.png'));
+    const gallery = await send(nas.root, '/');
+    assert.equal(gallery.status, 200);
+    assert.match(gallery.text, /astronaut\.png/);
+    assert.doesNotMatch(gallery.text, /stray\.png/);
+  });
+
   it('still answers when the faces folder cannot be created (read-only NAS, full disk)', async () => {
     // Another NAS root whose faces/ is a file: every write fails (tests run as root, so chmod would not stop them).
     const blocked = path.join(nas.root, 'img', 'blocked');
