@@ -18,7 +18,7 @@ import type { DecodedImage } from './source';
 export const DETECTION = {
   /** Enlargement of small photos: a 20 px face becomes 25 px, over the cascade's 24 px window. */
   upscale: 1.25,
-  /** Pixels of the grey copy the proposal step scans at most (about 40 ms of work per 0.25 MP). */
+  /** Pixels of the grey copy the proposal step scans at most: the scan's cost grows with them. */
   maxPixels: 1_000_000,
   proposal: { scaleFactor: 1.15, minNeighbors: 1, minSize: 24 },
   /** Context around a candidate, as a share of its size on each side. */
@@ -57,9 +57,10 @@ async function confirmed(grey: Mat, candidate: Rect): Promise<boolean> {
   const margin = Math.round(candidate.width * DETECTION.verifyMargin);
   const x = Math.max(0, candidate.x - margin);
   const y = Math.max(0, candidate.y - margin);
-  const region = new cv.Rect(x, y, Math.min(grey.cols, candidate.x + candidate.width + margin) - x, Math.min(grey.rows, candidate.y + candidate.height + margin) - y);
-  const factor = DETECTION.verifySize / candidate.width;
-  const window = grey.getRegion(region).rescale(factor);
+  const region = grey.getRegion(new cv.Rect(x, y, Math.min(grey.cols, candidate.x + candidate.width + margin) - x, Math.min(grey.rows, candidate.y + candidate.height + margin) - y));
+  // The region is a view into the grey copy; released at once, it does not keep the copy's pixels alive until some GC.
+  const window = region.rescale(DETECTION.verifySize / candidate.width);
+  region.release();
   const { verify, verifySize } = DETECTION;
   try {
     const { objects } = await withClassifier(VERIFY_CASCADE, (classifier) =>
