@@ -1,41 +1,13 @@
 /**
- * npm run bench:image-choices — the measurements behind the image service's two choices (README, "Image service"):
- * which face cascade and parameters, and which encoded format for which content. Uses the bundled photos plus,
- * when Debian's python3-skimage is installed, its other sample photos as extra face-free images.
+ * npm run bench:image-choices — the measurements behind the image service's choice of encoded format for which
+ * content (README, "Image service"). The face detector's choice has its own bench: npm run bench:faces.
  */
-import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { DETECTION } from '../src/image/faces';
 import { openCv } from '../src/image/opencv';
 import { analyseContent } from '../src/image/output-format';
-import { DEBIAN_CASCADE_DIR } from '../src/image/cascade';
 
 const PHOTOS = path.join(__dirname, '../assets/photos');
-const SKIMAGE = '/usr/lib/python3/dist-packages/skimage/data';
-/** Photos with a known number of faces; everything else used here has none. */
-const FACES: Record<string, number> = { 'astronaut.png': 1, 'camera.png': 1 };
-const EXTRA_FACE_FREE = ['coins.png', 'motorcycle_left.png', 'hubble_deep_field.jpg', 'ihc.png', 'moon.png', 'rocket.jpg', 'retina.jpg', 'grass.png', 'gravel.png', 'brick.png', 'horse.png', 'page.png', 'text.png', 'color.png'];
-
-interface Config {
-  label: string;
-  file: string;
-  scaleFactor: number;
-  minNeighbors: number;
-  /** Share of the shorter side; 0 = no minimum (the original). */
-  minShare: number;
-}
-
-const CONFIGS: Config[] = [
-  { label: 'original: LBP frontalface', file: 'lbpcascades/lbpcascade_frontalface.xml', scaleFactor: 1.03, minNeighbors: 5, minShare: 0 },
-  { label: 'LBP frontalface', file: 'lbpcascades/lbpcascade_frontalface.xml', scaleFactor: 1.1, minNeighbors: 4, minShare: DETECTION.minFaceShare },
-  { label: 'LBP frontalface_improved', file: 'lbpcascades/lbpcascade_frontalface_improved.xml', scaleFactor: 1.1, minNeighbors: 4, minShare: DETECTION.minFaceShare },
-  { label: 'LBP frontalface_improved (chosen)', file: 'lbpcascades/lbpcascade_frontalface_improved.xml', scaleFactor: DETECTION.scaleFactor, minNeighbors: DETECTION.minNeighbors, minShare: DETECTION.minFaceShare },
-  { label: 'Haar frontalface_default', file: 'haarcascades/haarcascade_frontalface_default.xml', scaleFactor: 1.1, minNeighbors: 4, minShare: DETECTION.minFaceShare },
-  { label: 'Haar frontalface_alt', file: 'haarcascades/haarcascade_frontalface_alt.xml', scaleFactor: 1.1, minNeighbors: 4, minShare: DETECTION.minFaceShare },
-  { label: 'Haar frontalface_alt2', file: 'haarcascades/haarcascade_frontalface_alt2.xml', scaleFactor: 1.1, minNeighbors: 4, minShare: DETECTION.minFaceShare },
-  { label: 'Haar frontalface_alt2', file: 'haarcascades/haarcascade_frontalface_alt2.xml', scaleFactor: 1.2, minNeighbors: 3, minShare: DETECTION.minFaceShare },
-];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -48,44 +20,6 @@ async function timed<T>(runs: number, fn: () => Promise<T> | T): Promise<{ ms: n
     times.push(performance.now() - start);
   }
   return { ms: median(times), value };
-}
-
-function photoFiles(): string[] {
-  const bundled = readdirSync(PHOTOS).filter((f) => f.endsWith('.png')).map((f) => path.join(PHOTOS, f));
-  const extra = EXTRA_FACE_FREE.map((f) => path.join(SKIMAGE, f)).filter((f) => existsSync(f));
-  return [...bundled, ...extra];
-}
-
-async function cascades(): Promise<void> {
-  const cv = openCv();
-  const images = await Promise.all(
-    photoFiles().map(async (file) => {
-      const { data, info } = await sharp(file).flatten({ background: '#fff' }).resize(DETECTION.maxSide, DETECTION.maxSide, { fit: 'inside', withoutEnlargement: true }).greyscale().raw().toBuffer({ resolveWithObject: true });
-      return { name: path.basename(file), faces: FACES[path.basename(file)] ?? 0, mat: new cv.Mat(data, info.height, info.width, cv.CV_8UC1), side: Math.min(info.width, info.height) };
-    }),
-  );
-  console.log(`\nFace cascades on ${images.length} photos (${Object.keys(FACES).length} with one face each, the rest face-free), grey, longest side <= ${DETECTION.maxSide}:\n`);
-  console.log('| cascade | scaleFactor, minNeighbors, minSize | faces found | false positives | ms per photo (median) |');
-  console.log('|---|---|---|---|---|');
-  for (const c of CONFIGS) {
-    const classifier = new cv.CascadeClassifier(path.join(DEBIAN_CASCADE_DIR, c.file));
-    let found = 0;
-    let falsePositives = 0;
-    const times: number[] = [];
-    const misses: string[] = [];
-    for (const img of images) {
-      const min = c.minShare ? Math.max(DETECTION.minFacePixels, Math.round(img.side * c.minShare)) : 0;
-      const { ms, value } = await timed(3, () => classifier.detectMultiScale(img.mat, c.scaleFactor, c.minNeighbors, 0, new cv.Size(min, min)).objects.length);
-      times.push(ms);
-      if (img.faces) {
-        found += Math.min(value, img.faces);
-        falsePositives += Math.max(0, value - img.faces);
-        if (value < img.faces) misses.push(img.name);
-      } else falsePositives += value;
-    }
-    const minSize = c.minShare ? `max(${DETECTION.minFacePixels} px, ${Math.round(c.minShare * 100)}% of short side)` : 'none';
-    console.log(`| ${c.label} | ${c.scaleFactor}, ${c.minNeighbors}, ${minSize} | ${found}/2${misses.length ? ` (missed ${misses.join(', ')})` : ''} | ${falsePositives} | ${median(times).toFixed(1)} |`);
-  }
 }
 
 async function formats(): Promise<void> {
@@ -126,7 +60,6 @@ async function formats(): Promise<void> {
 async function main(): Promise<void> {
   console.log(`sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}, OpenCV ${Object.values(openCv().version).join('.')}`);
   await formats();
-  await cascades();
 }
 
 main().catch((error: unknown) => {

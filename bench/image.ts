@@ -7,8 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FACE_CASCADE_FILE } from '../src/image/cascade';
-import { DETECTION } from '../src/image/faces';
+import { DETECTOR_VERSION } from '../src/image/faces';
 import { ACTIONS, requestPath, type BenchAction } from './image/actions';
 import { callSampler, httpSampler, measureCell } from './image/measure';
 import { createRawPipeline } from './image/raw-pipeline';
@@ -83,7 +82,7 @@ async function facesTable(ours: RunningServer, baseline: RunningServer, image: B
   return markdownTable(
     ['side', `faces found on the ${image.label}`, 'boxes [x, y, w, h]'],
     [
-      [`ours (${FACE_CASCADE_FILE}, ${DETECTION.scaleFactor}, ${DETECTION.minNeighbors}, on ≤ ${DETECTION.maxSide} px)`, oursFaces.length, boxes(oursFaces)],
+      [`ours (${DETECTOR_VERSION}, npm run bench:faces)`, oursFaces.length, boxes(oursFaces)],
       ['baseline (lbpcascade_frontalface.xml, 1.03, 5)', baselineFaces.length, boxes(baselineFaces)],
     ],
   );

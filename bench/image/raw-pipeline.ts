@@ -1,7 +1,8 @@
 /**
  * The raw pipeline, the floor of the image bench: the same src/image calls the handler makes for an image
  * (read the file, then decode, apply the action and encode), in-process, with no HTTP, no FC event and no HTML page.
- * The result cache is switched off (IMAGE_CACHE_MB=0 before render is loaded) so every call does the work.
+ * The result cache is switched off (IMAGE_CACHE_MB=0 before render is loaded) and no face store is given, so every
+ * call does the work.
  */
 import path from 'node:path';
 import type { HttpRequest } from '../../src/fc/http-event';
@@ -32,7 +33,7 @@ export async function createRawPipeline(root: string): Promise<RawPipeline> {
     async run(file, action) {
       const source = await readImageFile(path.join(root, file), limits);
       if (!source.ok) throw new Error(`${file}: ${source.error.message}`);
-      const rendered = await renderImage(source.value, imageRequest(action.query), limits);
+      const rendered = await renderImage(source.value, imageRequest(action.query), limits, undefined);
       if (!rendered.ok) throw new Error(`${file}: ${rendered.error.message}`);
     },
   };

@@ -6,12 +6,12 @@ import { freePort, runCommand, startServer, type RunningServer } from './process
 /** Debian's interpreter: the pyenv python3 that may come first on PATH cannot see python3-opencv and python3-wand. */
 const DEBIAN_PYTHON = '/usr/bin/python3';
 
-export const NO_CACHE = { IMAGE_CACHE_MB: '0', IMAGE_RESULT_STORE_MB: '0' };
+export const NO_CACHE = { IMAGE_CACHE_MB: '0', IMAGE_RESULT_STORE_MB: '0', IMAGE_FACE_STORE: 'off' };
 
 /**
  * `fc-nas-images serve` run by node itself (not through npx), so the pid is the server's and its RSS is the server's.
- * `cache: false` sets IMAGE_CACHE_MB=0 and IMAGE_RESULT_STORE_MB=0 (no memory cache, no NAS result store), so that
- * every request decodes, transforms and encodes. `env` adds variables.
+ * `cache: false` sets IMAGE_CACHE_MB=0, IMAGE_RESULT_STORE_MB=0 and IMAGE_FACE_STORE=off (no memory cache, no NAS result
+ * store, no faces sidecars), so that every request decodes, transforms, detects and encodes. `env` adds variables.
  */
 export async function startImageService(nasDir: string, options: { cache: boolean; env?: NodeJS.ProcessEnv }): Promise<RunningServer> {
   const port = await freePort();

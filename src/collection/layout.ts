@@ -12,3 +12,9 @@ export const STATE_DIR = 'crawl-state';
 export const TEMP_DIR = 'crawl-state/tmp';
 /** The image function's shared result store (src/collection/result-store.ts); hidden, so never listed or served. */
 export const RESULTS_DIR = '.results';
+/**
+ * Detected faces, `faces/<sha256>.json` (src/collection/faces-store.ts). Under the NAS root rather than a crawl's
+ * rootDir: the key is the image's content, the image function serves any image under the root and does not know
+ * which crawl (if any) saved it, and one store per NAS shares each answer between crawls that saved the same image.
+ */
+export const FACES_DIR = 'faces';

@@ -2,10 +2,11 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { canonicalAction } from './actions';
+import { DETECTOR_VERSION } from './faces';
 import type { ImageRequest } from './request';
 
-/** Output bytes also depend on this code and on libvips, so either changing invalidates old tags. */
-export const RENDER_VERSION = `2/${sharp.versions.vips}`;
+/** Output bytes also depend on this code, on libvips and on the face detector, so any of them changing invalidates old tags. */
+export const RENDER_VERSION = `2/${sharp.versions.vips}/${DETECTOR_VERSION}`;
 
 /**
  * The request in canonical form, e.g. `rotate|angle=90|background=-|raw:png`: equal strings mean equal output.

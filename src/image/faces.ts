@@ -1,48 +1,125 @@
 /**
- * Face detection with OpenCV's LBP "improved" frontal cascade on a grey copy no larger than 800 px on its
- * longest side, then the boxes are scaled back. Parameters and the cascade were chosen by measurement on
- * real photos (bench/image-choices.ts, README "Face detection").
+ * Face detection in two steps (chosen by measurement on the labelled set of bench/faces/, docs/image.md):
+ * 1. OpenCV's plain LBP frontal cascade proposes candidates on a grey copy enlarged by 1.25, so that faces down to
+ *    20 px fill its 24 px window; with a coarse scale step (1.15) and one neighbour it is fast and misses little.
+ * 2. Haar frontalface_alt2, accurate but slow on a whole photo, checks each candidate in a small window around it,
+ *    scaled so the candidate is 40 px wide; only confirmed candidates are faces.
+ * Large photos are first scaled down to DETECTION.maxPixels, which bounds the time.
  */
 import sharp from 'sharp';
-import { withFaceClassifier } from './cascade';
+import type { Mat, Rect } from '@u4/opencv4nodejs';
+import { facesFor, readFaces, type FaceRecord, type FaceStore } from '../collection/faces-store';
+import type { Logger } from '../log';
+import { PROPOSAL_CASCADE, VERIFY_CASCADE, withClassifier } from './cascade';
 import { openCv } from './opencv';
 import type { Box } from './operations';
 import type { DecodedImage } from './source';
 
 export const DETECTION = {
-  maxSide: 800,
-  /** 1.2 rather than 1.1: the same faces on the measured photos in about half the time. */
-  scaleFactor: 1.2,
-  minNeighbors: 3,
-  /** Smallest face: this share of the shorter side, but never under the cascade's own 24 px window. */
-  minFaceShare: 0.05,
-  minFacePixels: 24,
+  /** Enlargement of small photos: a 20 px face becomes 25 px, over the cascade's 24 px window. */
+  upscale: 1.25,
+  /** Pixels of the grey copy the proposal step scans at most: the scan's cost grows with them. */
+  maxPixels: 1_000_000,
+  proposal: { scaleFactor: 1.15, minNeighbors: 1, minSize: 24 },
+  /** Context around a candidate, as a share of its size on each side. */
+  verifyMargin: 0.5,
+  /** The candidate's width in the verification window. */
+  verifySize: 40,
+  verify: { scaleFactor: 1.1, minNeighbors: 3, minShare: 0.6, maxShare: 1.6 },
 } as const;
 
-export async function detectFaces(image: DecodedImage): Promise<Box[]> {
-  const scale = Math.min(1, DETECTION.maxSide / Math.max(image.width, image.height));
+/**
+ * Names what produces the boxes: a stored answer (src/collection/faces-store.ts) made under another version is
+ * computed again. Change it whenever the cascades, the parameters or the steps change.
+ */
+export const DETECTOR_VERSION = 'lbp-frontalface-1.15x1-up1.25+haar-alt2-verify/1';
+
+/** How much the photo is scaled for detection: enlarged when small, shrunk when over maxPixels. */
+export function detectionScale(width: number, height: number): number {
+  return Math.min(DETECTION.upscale, Math.sqrt(DETECTION.maxPixels / (width * height)));
+}
+
+async function greyCopy(image: DecodedImage, scale: number): Promise<{ grey: Buffer; width: number; height: number }> {
   const width = Math.max(1, Math.round(image.width * scale));
   const height = Math.max(1, Math.round(image.height * scale));
   const grey = await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: image.channels } })
     .flatten({ background: '#ffffff' })
-    .resize(width, height, { fit: 'fill' })
+    .resize(width, height, { fit: 'fill', kernel: scale > 1 ? 'linear' : 'lanczos3' })
     .greyscale()
     .raw()
     .toBuffer();
+  return { grey, width, height };
+}
+
+/** Whether the verifying cascade finds a face of about the candidate's size in a window around it. */
+async function confirmed(grey: Mat, candidate: Rect): Promise<boolean> {
   const cv = openCv();
-  const mat = new cv.Mat(grey, height, width, cv.CV_8UC1);
-  const side = Math.max(DETECTION.minFacePixels, Math.round(Math.min(width, height) * DETECTION.minFaceShare));
+  const margin = Math.round(candidate.width * DETECTION.verifyMargin);
+  const x = Math.max(0, candidate.x - margin);
+  const y = Math.max(0, candidate.y - margin);
+  const region = grey.getRegion(new cv.Rect(x, y, Math.min(grey.cols, candidate.x + candidate.width + margin) - x, Math.min(grey.rows, candidate.y + candidate.height + margin) - y));
+  // The region is a view into the grey copy; released at once, it does not keep the copy's pixels alive until some GC.
+  const window = region.rescale(DETECTION.verifySize / candidate.width);
+  region.release();
+  const { verify, verifySize } = DETECTION;
+  try {
+    const { objects } = await withClassifier(VERIFY_CASCADE, (classifier) =>
+      classifier.detectMultiScaleAsync(window, {
+        scaleFactor: verify.scaleFactor,
+        minNeighbors: verify.minNeighbors,
+        minSize: new cv.Size(Math.round(verifySize * verify.minShare), Math.round(verifySize * verify.minShare)),
+        maxSize: new cv.Size(Math.round(verifySize * verify.maxShare), Math.round(verifySize * verify.maxShare)),
+      }),
+    );
+    return objects.length > 0;
+  } finally {
+    window.release();
+  }
+}
+
+export async function detectFaces(image: DecodedImage): Promise<Box[]> {
+  const scale = detectionScale(image.width, image.height);
+  const { grey, width, height } = await greyCopy(image, scale);
+  const cv = openCv();
   // V8 does not see the Mat's pixels (tracking is off, see opencv.ts), so they are freed here rather than at some GC.
-  const { objects } = await withFaceClassifier((classifier) =>
-    classifier.detectMultiScaleAsync(mat, {
-      scaleFactor: DETECTION.scaleFactor,
-      minNeighbors: DETECTION.minNeighbors,
-      minSize: new cv.Size(side, side),
-    }),
-  ).finally(() => mat.release());
-  return objects.map((r) => {
-    const x = Math.round(r.x / scale);
-    const y = Math.round(r.y / scale);
-    return { x, y, width: Math.min(image.width - x, Math.round(r.width / scale)), height: Math.min(image.height - y, Math.round(r.height / scale)) };
-  });
+  const mat = new cv.Mat(grey, height, width, cv.CV_8UC1);
+  try {
+    const { proposal } = DETECTION;
+    const { objects } = await withClassifier(PROPOSAL_CASCADE, (classifier) =>
+      classifier.detectMultiScaleAsync(mat, {
+        scaleFactor: proposal.scaleFactor,
+        minNeighbors: proposal.minNeighbors,
+        minSize: new cv.Size(proposal.minSize, proposal.minSize),
+      }),
+    );
+    const faces: Box[] = [];
+    for (const r of objects) {
+      if (!(await confirmed(mat, r))) continue;
+      const x = Math.round(r.x / scale);
+      const y = Math.round(r.y / scale);
+      faces.push({ x, y, width: Math.min(image.width - x, Math.round(r.width / scale)), height: Math.min(image.height - y, Math.round(r.height / scale)) });
+    }
+    return faces;
+  } finally {
+    mat.release();
+  }
+}
+
+/**
+ * This detector's sidecar store on the NAS at `root` (src/collection/faces-store.ts), or undefined when
+ * IMAGE_FACE_STORE=off (benchmarks that measure the detector itself).
+ */
+export function faceStore(root: string, logger: Logger, env: NodeJS.ProcessEnv = process.env): FaceStore | undefined {
+  return env.IMAGE_FACE_STORE === 'off' ? undefined : { root, detector: DETECTOR_VERSION, logger };
+}
+
+/** The faces of an image when some instance has already found them (for a face count), without detecting. */
+export async function knownFaces(store: FaceStore | undefined, hash: string): Promise<FaceRecord | undefined> {
+  return store && readFaces(store, hash);
+}
+
+/** The faces of a decoded image: from its sidecar when there is one, else detected and stored for every instance. */
+export async function facesOf(store: FaceStore | undefined, hash: string, image: DecodedImage): Promise<FaceRecord> {
+  const detect = async () => ({ width: image.width, height: image.height, faces: await detectFaces(image) });
+  return store ? (await facesFor(store, hash, detect)).record : detect();
 }

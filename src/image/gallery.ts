@@ -3,12 +3,12 @@
  * - The crawler's collection (a folder holding manifest.jsonl, or its img/ folder) is paged through the
  *   manifest's offset index: a page reads only its own lines, whatever the collection's size.
  * - Any other folder is walked (recursively) up to MAX_SCANNED_FILES files, sorted by modification time. Hidden
- *   entries, the crawler's state folder and symlinks are skipped, so the walk never leaves the root and never
+ *   entries, the crawler's state folder, the faces sidecars and symlinks are skipped, so the walk never leaves the root and never
  *   offers what the service would refuse to serve.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { IMAGE_DIR, STATE_DIR } from '../collection/layout';
+import { FACES_DIR, IMAGE_DIR, STATE_DIR } from '../collection/layout';
 import { readManifestPage } from '../collection/manifest-index';
 
 export interface GalleryEntry {
@@ -96,7 +96,8 @@ async function walkFolder(folder: Folder, page: number, pageSize: number): Promi
       if (d.name.startsWith('.') || d.isSymbolicLink()) continue;
       const relative = dir.relative ? `${dir.relative}/${d.name}` : d.name;
       const absolute = path.join(dir.absolute, d.name);
-      if (d.isDirectory() && d.name !== STATE_DIR) pending.push({ absolute, relative });
+      // The faces sidecars at the NAS root hold no images, and may be many.
+      if (d.isDirectory() && d.name !== STATE_DIR && relative !== FACES_DIR) pending.push({ absolute, relative });
       else if (d.isFile() && IMAGE_NAME.test(d.name)) files.push({ absolute, relative, name: d.name });
     }
     if (found.length + files.length > MAX_SCANNED_FILES) {

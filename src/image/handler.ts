@@ -12,7 +12,9 @@ import { listGallery } from './gallery';
 import { CONTENT_SECURITY_POLICY } from './html';
 import { imageLimitsFromEnv, type ImageLimits } from './limits';
 import { MIME_TYPES } from './output-format';
-import { knownFaceCount } from './known-faces';
+import type { FaceStore } from '../collection/faces-store';
+import { faceStore } from './faces';
+import { contentHashOfName, knownFaceCount } from './known-faces';
 import { displayName, errorPage, galleryPage, imagePage, type GalleryTile } from './pages';
 import { problem, type Problem } from './problem';
 import { renderImage, type RenderMetrics } from './render';
@@ -134,19 +136,19 @@ async function route(req: HttpRequest, opts: ImageServiceOptions, metrics: Reque
   const limits = opts.limits ?? imageLimitsFromEnv(process.env);
   if (target.value.kind === 'directory') {
     metrics.action = 'gallery';
-    return gallery(req, target.value, params.value, limits, logger);
+    return gallery(req, target.value, params.value, limits, faceStore(opts.root, logger), logger);
   }
   return image(req, target.value, params.value, limits, opts, metrics);
 }
 
-async function gallery(req: HttpRequest, folder: NasPath, params: RequestParams, limits: ImageLimits, logger: Logger): Promise<HttpResponse> {
+async function gallery(req: HttpRequest, folder: NasPath, params: RequestParams, limits: ImageLimits, faceSidecars: FaceStore | undefined, logger: Logger): Promise<HttpResponse> {
   const galleryRequest = toGalleryRequest(params);
   if (!galleryRequest.ok) return refused(galleryRequest.error, req, logger, params.format);
   const listing = await listGallery(folder, galleryRequest.value.page);
   for (const dir of listing.unreadable) logger.warn('gallery skipped a folder it could not read', { folder: dir.relative, code: dir.code });
   const tiles = await Promise.all(
     listing.entries.map(async (entry): Promise<GalleryTile> => {
-      const [thumb, faces] = await Promise.all([thumbnail(entry, limits), knownFaceCount(entry.absolute)]);
+      const [thumb, faces] = await Promise.all([thumbnail(entry, limits), knownFaceCount(faceSidecars, contentHashOfName(entry.absolute))]);
       if (!thumb.ok) logger.warn('no thumbnail', { file: entry.relative, status: thumb.error.status, reason: thumb.error.message });
       return {
         relative: entry.relative,
@@ -188,7 +190,7 @@ async function image(req: HttpRequest, target: NasPath, params: RequestParams, l
   const validators = { etag, 'cache-control': r.output.kind === 'html' ? PAGE_CACHE_CONTROL : IMAGE_CACHE_CONTROL };
   if (matchesIfNoneMatch(req.headers['if-none-match'], etag)) return { status: 304, headers: validators, body: '' };
 
-  const context = { store: opts.store ?? defaultStore(opts.root), gate: opts.gate ?? defaultGate(), logger, metrics };
+  const context = { store: opts.store ?? defaultStore(opts.root), gate: opts.gate ?? defaultGate(), faces: faceStore(opts.root, logger), logger, metrics };
   const rendered = await renderImage(file.value, r, limits, context);
   if (!rendered.ok) return refused(rendered.error, req, logger, params.format);
   const result = rendered.value;
@@ -209,7 +211,7 @@ async function image(req: HttpRequest, target: NasPath, params: RequestParams, l
     query: r.query,
     result,
     shown: await shownImage(result, limits),
-    knownFaces: result.faces ? undefined : await knownFaceCount(target.absolute),
+    knownFaces: result.faces ? undefined : await knownFaceCount(context.faces, file.value.hash),
     source: { type: file.value.type, bytes: file.value.bytes.length, hash: file.value.hash, width: result.sourceWidth, height: result.sourceHeight },
     info,
   });

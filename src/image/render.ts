@@ -10,7 +10,8 @@ import type { Logger } from '../log';
 import { err, ok, type Result } from '../result';
 import { actionDefinition } from './actions';
 import { canonicalRequest, RENDER_VERSION } from './etag';
-import { detectFaces } from './faces';
+import type { FaceStore } from '../collection/faces-store';
+import { facesOf, knownFaces } from './faces';
 import type { ImageLimits } from './limits';
 import { LruCache } from './lru-cache';
 import { pixelPipeline, type Box } from './operations';
@@ -54,6 +55,8 @@ export interface RenderMetrics {
 
 export interface RenderContext {
   store?: ResultStore;
+  /** The faces sidecars on the NAS (src/collection/faces-store.ts). */
+  faces?: FaceStore;
   gate?: RenderGate;
   logger?: Logger;
   metrics?: RenderMetrics;
@@ -108,7 +111,7 @@ async function fetchOrRender(key: string, file: ImageFile, req: ImageRequest, li
     metrics.cache = 'miss';
     let rendered: Result<Rendered, Problem>;
     try {
-      rendered = await (ctx.gate ? ctx.gate.run(() => render(file, req, limits, metrics)) : render(file, req, limits, metrics));
+      rendered = await (ctx.gate ? ctx.gate.run(() => render(file, req, limits, ctx.faces, metrics)) : render(file, req, limits, ctx.faces, metrics));
     } catch (e) {
       if (e instanceof QueueFull) return err(problem(503, e.message, e.retryAfterSeconds));
       throw e;
@@ -149,7 +152,7 @@ function fromStored({ meta, data }: StoredResult): Rendered {
   return meta.kind === 'faces' ? (meta as unknown as FaceReport) : ({ ...meta, data } as RenderedImage);
 }
 
-async function render(file: ImageFile, req: ImageRequest, limits: ImageLimits, metrics: RenderMetrics): Promise<Result<Rendered, Problem>> {
+async function render(file: ImageFile, req: ImageRequest, limits: ImageLimits, faceStore: FaceStore | undefined, metrics: RenderMetrics): Promise<Result<Rendered, Problem>> {
   let started = performance.now();
   const lap = () => {
     const now = performance.now();
@@ -157,12 +160,15 @@ async function render(file: ImageFile, req: ImageRequest, limits: ImageLimits, m
     started = now;
     return ms;
   };
+  const definition = actionDefinition(req.action ?? 'show');
+  // Faces another instance already found answer format=json without a decode.
+  const known = definition.detectsFaces && req.output.kind === 'json' ? await knownFaces(faceStore, file.hash) : undefined;
+  if (known) return ok({ kind: 'faces', ...known } satisfies FaceReport);
   const decoded = await decodeImage(file.bytes, limits);
   metrics.decodeMs = lap();
   if (!decoded.ok) return decoded;
   const image = decoded.value;
-  const definition = actionDefinition(req.action ?? 'show');
-  const faces = definition.detectsFaces ? await detectFaces(image) : undefined;
+  const faces = definition.detectsFaces ? (await facesOf(faceStore, file.hash, image)).faces : undefined;
   if (faces && req.output.kind === 'json') {
     metrics.transformMs = lap();
     return ok({ kind: 'faces', width: image.width, height: image.height, faces });

@@ -13,14 +13,15 @@ export async function writeFileAtomic(target: string, data: string | Buffer, tem
   const temp = path.join(tempDir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await fs.open(temp, 'wx', 0o644);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await fs.rename(temp, target);
   } catch (e) {
+    // A full disk (ENOSPC) fails the write: the partial temp file must not stay behind either.
     await fs.rm(temp, { force: true });
     throw e;
   }

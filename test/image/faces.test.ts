@@ -4,7 +4,7 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { cascadeCandidates, DEBIAN_CASCADE_DIR, FACE_CASCADE_FILE, findCascadeFile } from '../../src/image/cascade';
+import { cascadeCandidates, DEBIAN_CASCADE_DIR, findCascadeFile, PROPOSAL_CASCADE } from '../../src/image/cascade';
 import { embeddedImage, PHOTOS, send, suiteNas } from './nas-fixture';
 
 interface FacesJson {
@@ -68,18 +68,19 @@ describe('face detection', () => {
     after(() => rm(dir, { recursive: true, force: true }));
 
     it('prefers OPENCV_CASCADE_DIR, then the npm package, then Debian', async () => {
-      const packaged = '/pkg/lbpcascade_frontalface_improved.xml';
-      const list = cascadeCandidates({ OPENCV_CASCADE_DIR: dir }, packaged);
+      const file = PROPOSAL_CASCADE.file;
+      const packaged = `/pkg/${file}`;
+      const list = cascadeCandidates(PROPOSAL_CASCADE, { OPENCV_CASCADE_DIR: dir }, packaged);
       assert.deepEqual(list, [
-        path.join(dir, FACE_CASCADE_FILE),
-        path.join(dir, 'lbpcascades', FACE_CASCADE_FILE),
+        path.join(dir, file),
+        path.join(dir, 'lbpcascades', file),
         packaged,
-        path.join(DEBIAN_CASCADE_DIR, FACE_CASCADE_FILE),
-        path.join(DEBIAN_CASCADE_DIR, 'lbpcascades', FACE_CASCADE_FILE),
+        path.join(DEBIAN_CASCADE_DIR, file),
+        path.join(DEBIAN_CASCADE_DIR, 'lbpcascades', file),
       ]);
-      await writeFile(path.join(dir, FACE_CASCADE_FILE), '<opencv_storage/>');
-      assert.equal(findCascadeFile({ OPENCV_CASCADE_DIR: dir }, packaged), path.join(dir, FACE_CASCADE_FILE));
-      assert.equal(findCascadeFile({}, undefined), path.join(DEBIAN_CASCADE_DIR, 'lbpcascades', FACE_CASCADE_FILE));
+      await writeFile(path.join(dir, file), '<opencv_storage/>');
+      assert.equal(findCascadeFile(PROPOSAL_CASCADE, { OPENCV_CASCADE_DIR: dir }, packaged), path.join(dir, file));
+      assert.equal(findCascadeFile(PROPOSAL_CASCADE, {}, undefined), path.join(DEBIAN_CASCADE_DIR, 'lbpcascades', file));
     });
   });
 });
