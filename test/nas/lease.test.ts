@@ -237,7 +237,7 @@ describe('lease', () => {
     const handovers = writes.filter((w, i) => i > 0 && w[1] !== writes[i - 1][1]).length;
     const outOfOrder = writes.filter((w, i) => i > 0 && w[0] < writes[i - 1][0]);
     assert.ok(ahead > 3 && behind > 3, `both sides held the lease (ahead ${ahead}, behind ${behind})`);
-    assert.ok(handovers >= 6 && writers.size >= 2, `the lease changed hands between processes ${handovers} times`);
+    assert.ok(handovers >= 3 && writers.size >= 2, `the lease changed hands between processes ${handovers} times`);
     assert.deepEqual(outOfOrder, [], 'a stale holder wrote after a newer holder had started');
   });
 });
