@@ -215,7 +215,7 @@ describe('lease', () => {
     const ttl = 400;
     const contender = (shiftMs: number) => {
       // Its own PID namespace: to its peer it is another host, so only the lease's age can free its lease.
-      const args = ['--pid', '--fork', process.execPath, '--import', 'tsx', '--import', pathToFileURL(path.join(__dirname, 'clock-shift.ts')).href, path.join(__dirname, 'lease-contender.ts')];
+      const args = ['--pid', '--fork', process.execPath, '--import', 'tsx', '--import', pathToFileURL(path.join(__dirname, '../reliability/support/clock-shift.ts')).href, path.join(__dirname, 'lease-contender.ts')];
       const child = spawn('unshare', args, {
         env: { ...process.env, CLOCK_SHIFT_MS: String(shiftMs), LEASE_DIR: leaseDir, LOG: log, TTL_MS: String(ttl), RUN_MS: String(runMs) },
         stdio: ['ignore', 'pipe', 'inherit'],
