@@ -129,7 +129,7 @@ async function readLines(file: string, length: number, into: string[]): Promise<
 
 /** Compact when the journal outgrows max(1 MB, half the snapshot), or has this many segments (files to open per load). */
 const COMPACT_MIN_BYTES = 1024 * 1024;
-const COMPACT_SEGMENTS = 32;
+const COMPACT_SEGMENTS = 16;
 
 export class StateStore {
   private generation = 0;

@@ -89,9 +89,9 @@ describe('crawl of the hostile test site', () => {
       assert.equal(site.requests.filter((r) => r.endsWith(` /page/${i}.html`)).length, 1, `page ${i}`);
     }
     const files = await fs.readdir(path.join(root, 'crawl-state'));
-    // One journal segment per writing run until 32 of them are folded into a snapshot (two generations kept).
+    // One journal segment per writing run until 16 of them are folded into a snapshot (two generations kept).
     const segments = files.filter((f) => f.startsWith('journal.'));
-    assert.ok(segments.length <= 64 && files.length - segments.length <= 6, `state files stay few: ${files}`);
+    assert.ok(segments.length <= 32 && files.length - segments.length <= 6, `state files stay few: ${files}`);
   });
 
   test('a page that is loading is not queued again when another page links to it: each page is fetched once', async () => {

@@ -180,8 +180,8 @@ describe('StateStore', () => {
       await store.close();
       mostFiles = Math.max(mostFiles, (await files()).length);
     }
-    assert.deepEqual(compactedAt, [33, 65, 97, 129, 161, 193], 'every 32 segments');
-    assert.ok(mostFiles <= 2 * 32 + 2, `at most ${mostFiles} files: two generations of segments and snapshots`);
+    assert.deepEqual(compactedAt, [17, 33, 49, 65, 81, 97, 113, 129, 145, 161, 177, 193], 'every 16 segments');
+    assert.ok(mostFiles <= 2 * 16 + 2, `at most ${mostFiles} files: two generations of segments and snapshots`);
   });
 
   test('a big journal is streamed: a character split across read chunks and a 20 MB journal load exactly', async () => {

@@ -268,7 +268,7 @@ test(`${RUNS} crawler invocations by two invokers with clocks 120 s apart, kille
       area: AREA,
       promise: 'the state folder stays bounded',
       figure: `sampled every 100 invocations: at most ${maxFiles} files, ${(maxBytes / 1024).toFixed(0)} KB (bound ${(byteBound / 1024).toFixed(0)} KB: 4 snapshots of ${(snapshotBytes / 1024).toFixed(0)} KB + 2 MB of journal); at the end ${sizes.at(-1)!.files} files`,
-      holds: maxFiles <= 2 * 32 + 8 && maxBytes <= byteBound,
+      holds: maxFiles <= 2 * 16 + 8 && maxBytes <= byteBound,
     },
   ];
   for (const figure of figures) recordFigure(figure);
