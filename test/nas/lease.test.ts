@@ -177,7 +177,7 @@ describe('lease', () => {
     await first.release();
   });
 
-  test('1,000 acquisitions cost the same at the end as at the start, and the folder stays bounded', async () => {
+  test('1,000 acquisitions cost the same at the end as at the start, and the folder stays bounded', async (t) => {
     const tempDir = path.join(dir, 'tmp');
     await fs.mkdir(tempDir);
     const costs: number[] = [];
@@ -204,11 +204,12 @@ describe('lease', () => {
     const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
     const first = sum(costs.slice(0, 100));
     const last = sum(costs.slice(-100));
+    t.diagnostic(`fs calls for the first 100 acquisitions: ${first}, the last 100: ${last}; at most ${mostFiles} files`);
     assert.ok(last <= 1.5 * first, `fs calls for the first 100 acquisitions: ${first}, the last 100: ${last}`);
     assert.ok(mostFiles <= 5, `at most ${mostFiles} files in the lease and temp folders`);
   });
 
-  test('two contenders whose clocks differ by ±60 s never hold the lease at once', { timeout: 60_000 }, async () => {
+  test('two contenders whose clocks differ by ±60 s never hold the lease at once', { timeout: 60_000 }, async (t) => {
     const log = path.join(dir, 'writes.log');
     const leaseDir = path.join(dir, 'lease');
     const runMs = 8000;
@@ -236,6 +237,7 @@ describe('lease', () => {
     const writers = new Set(writes.map(([, pid]) => pid));
     const handovers = writes.filter((w, i) => i > 0 && w[1] !== writes[i - 1][1]).length;
     const outOfOrder = writes.filter((w, i) => i > 0 && w[0] < writes[i - 1][0]);
+    t.diagnostic(`${writes.length} writes, ${handovers} handovers between processes, held ${ahead} times (+60 s) and ${behind} times (-60 s)`);
     assert.ok(ahead > 3 && behind > 3, `both sides held the lease (ahead ${ahead}, behind ${behind})`);
     assert.ok(handovers >= 3 && writers.size >= 2, `the lease changed hands between processes ${handovers} times`);
     assert.deepEqual(outOfOrder, [], 'a stale holder wrote after a newer holder had started');
