@@ -52,7 +52,6 @@ export interface StateIo {
 }
 
 const MAX_ERROR_LINES = 50;
-const COMPACT_MIN_BYTES = 1024 * 1024;
 
 export function failedResult(message: string): CrawlResult {
   return { ...emptyResult(0), error: message };
@@ -134,12 +133,11 @@ class CrawlRun {
     private readonly lease: Lease,
     private readonly started: number,
   ) {
-    this.store = new StateStore(path.join(config.rootDir, STATE_DIR), path.join(config.rootDir, TEMP_DIR));
+    this.store = new StateStore(path.join(config.rootDir, STATE_DIR), path.join(config.rootDir, TEMP_DIR), lease);
     this.manifest = new ManifestWriter(config.rootDir);
   }
 
   async run(): Promise<CrawlResult> {
-    await this.removeTempFiles();
     const state = await this.loadState();
     const budget = this.ctx.deadline - this.started;
     const margin = safetyMarginMs(budget);
@@ -179,12 +177,6 @@ class CrawlRun {
     };
   }
 
-  /** Files left in the temp folder by a killed run; nobody else writes there while we hold the lease. */
-  private async removeTempFiles(): Promise<void> {
-    const dir = path.join(this.config.rootDir, TEMP_DIR);
-    for (const name of await fs.readdir(dir)) await fs.rm(path.join(dir, name), { force: true, recursive: true });
-  }
-
   private async loadState(): Promise<CrawlState> {
     const loadStarted = performance.now();
     const loaded = await this.store.load();
@@ -198,7 +190,7 @@ class CrawlRun {
     }
     // Compact when asked to start over, after damage, or when the journal outgrows the snapshot.
     const damaged = loaded.warnings.length > 0 || state.skippedLines > 0;
-    if (this.config.reset || damaged || loaded.journalBytes > Math.max(COMPACT_MIN_BYTES, loaded.snapshotBytes / 2)) {
+    if (this.config.reset || damaged || this.store.compactionDue()) {
       await this.timedWrite(() => this.store.compact(state.toSnapshot()));
     }
     this.logger.debug('crawl state loaded', {

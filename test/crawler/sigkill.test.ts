@@ -18,7 +18,8 @@ async function progress(root: string): Promise<{ lease: number; journal: number 
   let journal = 0;
   for (const name of await fs.readdir(dir).catch(() => [])) {
     if (name.startsWith('lease.')) lease = Math.max(lease, Number(name.slice(6)));
-    if (name.startsWith('journal.')) journal += (await fs.stat(path.join(dir, name))).size;
+    // A run seals the previous run's segment by renaming it: a name just listed may be gone.
+    if (name.startsWith('journal.')) journal += (await fs.stat(path.join(dir, name)).catch(() => ({ size: 0 }))).size;
   }
   return { lease, journal };
 }
