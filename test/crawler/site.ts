@@ -54,7 +54,7 @@ export interface SiteOptions {
 
 /** The path of the link bomb page (1,500 characters). */
 export const LINK_BOMB_PATH = '/bomb/' + 'b'.repeat(1494);
-const LINK_BOMB_LINKS = 20_000;
+const LINK_BOMB_LINKS = 12_000;
 
 export interface TestSite {
   origin: string;
