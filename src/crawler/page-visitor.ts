@@ -114,8 +114,10 @@ export class PageVisitor {
     if (pageUrl !== url && state.history.has(pageUrl)) return excluded(`redirects to ${pageUrl}, already visited`);
     const refs = extractRefs(res.body.toString('utf8'), pageUrl);
     const links = this.keptLinks(refs.links, url);
-    // The links go on the stack now, before the images, so the next page started is this page's first link.
-    await this.pushLinks(pageUrl, links, depth + 1);
+    // The links go on the stack now, before the images, so the next page started is this page's first link. Their
+    // line is synced together with the images' (one group commit); the page is done only once all are on the NAS.
+    const linksCommitted = this.pushLinks(pageUrl, links, depth + 1);
+    linksCommitted.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
 
     let progressed = false;
     const onHandled = () => {
@@ -128,6 +130,7 @@ export class PageVisitor {
     if (this.ctx.signal.aborted) return unfinished('run stopping');
 
     const visitDepth = config.maxDepth !== undefined && depth >= 2 ? depth : undefined;
+    await linksCommitted;
     const journal = pageUrl !== url ? [state.visited(pageUrl, visitDepth)] : [];
     journal.push(state.visited(url, visitDepth));
     await commit({ journal });
@@ -163,14 +166,14 @@ export class PageVisitor {
   }
 
   /** In dfs, pushed in reverse document order so the page's first link is on top: the order of a recursive DFS. */
-  private async pushLinks(page: string, links: string[], depth: number): Promise<void> {
+  private pushLinks(page: string, links: string[], depth: number): Promise<void> {
     const { config, state } = this.ctx;
-    if (config.maxDepth !== undefined && depth > config.maxDepth) return;
+    if (config.maxDepth !== undefined && depth > config.maxDepth) return Promise.resolve();
     const line = state.pushLinks(page, depth, config.order === 'dfs' ? [...links].reverse() : links, config.order);
-    if (!line) return;
+    if (!line) return Promise.resolve();
     const committed = this.ctx.commit({ journal: [line] });
     this.ctx.onLinks();
-    await committed;
+    return committed;
   }
 
   /** A link whose response is an image (by its bytes): saved as an image found on that URL. */
