@@ -36,7 +36,16 @@ export interface GetOptions {
 
 export type FetchOutcome =
   | { ok: true; url: string; status: number; contentType: string; body: Buffer }
-  | { ok: false; reason: string; status?: number; tooSmall?: boolean };
+  | {
+      ok: false;
+      reason: string;
+      status?: number;
+      tooSmall?: boolean;
+      /** Worth another attempt later (5xx, 429, 408, timeouts, resets, DNS); otherwise the answer is final. */
+      transient?: boolean;
+      /** The server's Retry-After, in ms from now. */
+      retryAfterMs?: number;
+    };
 
 /** One HTTP exchange: an outcome, or a redirect to follow. */
 type Exchange = FetchOutcome | { redirect: string; status: number };
@@ -49,16 +58,31 @@ class FetchError extends Error {
     message: string,
     readonly status?: number,
     readonly transient = false,
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
 }
 
+/** Status codes that say "not now" rather than "no". */
+const TRANSIENT_STATUS = new Set([408, 429]);
+/** Network failures that a later attempt may not meet: resets, refusals, timeouts, DNS that did not answer. */
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EAI_FAIL', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN']);
+
 function isTransient(e: unknown): boolean {
   if (e instanceof FetchError) return e.transient;
-  if (e instanceof RefusedAddressError) return false;
+  if (e instanceof RefusedAddressError || (e as { cause?: unknown }).cause instanceof RefusedAddressError) return false;
   const code = String((e as { code?: unknown }).code ?? '');
-  return code.startsWith('UND_ERR_') || ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'].includes(code);
+  return code.startsWith('UND_ERR_') || TRANSIENT_CODES.has(code);
+}
+
+/** Retry-After as delay-seconds or an HTTP-date (RFC 9110 §10.2.3), in ms from `now`; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 function reasonOf(e: unknown): string {
@@ -89,9 +113,11 @@ export class Fetcher {
         return await this.followRedirects(url, options);
       } catch (e) {
         if (this.options.signal.aborted) return { ok: false, reason: 'aborted: the run reached its deadline' };
-        if (!isTransient(e) || attempt >= this.options.retries) {
+        const transient = isTransient(e);
+        if (!transient || attempt >= this.options.retries) {
           const tries = attempt + 1;
-          return { ok: false, reason: `${reasonOf(e)}${tries > 1 ? ` (after ${tries} attempts)` : ''}`, status: (e as FetchError).status };
+          const { status, retryAfterMs } = e as FetchError;
+          return { ok: false, reason: `${reasonOf(e)}${tries > 1 ? ` (after ${tries} attempts)` : ''}`, status, transient, retryAfterMs };
         }
         await sleep(250 * 2 ** attempt * (0.5 + Math.random()), undefined, { signal: this.options.signal }).catch(() => undefined);
       }
@@ -145,9 +171,9 @@ export class Fetcher {
         if (!next) throw new FetchError(`redirect to an unsupported URL ${JSON.stringify(header('location'))}`, statusCode);
         return { redirect: next, status: statusCode };
       }
-      if (statusCode >= 500 || statusCode === 429) {
+      if (statusCode >= 500 || TRANSIENT_STATUS.has(statusCode)) {
         discard(response.body);
-        throw new FetchError(`HTTP ${statusCode}`, statusCode, true);
+        throw new FetchError(`HTTP ${statusCode}`, statusCode, true, parseRetryAfter(header('retry-after')));
       }
       if (statusCode < 200 || statusCode >= 300) {
         discard(response.body);

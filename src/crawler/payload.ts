@@ -46,6 +46,12 @@ const payloadSchema = z.object({
   maxPageBytes: z.number().int().positive().default(5 * MB),
   requestTimeoutMs: z.number().int().positive().default(15_000),
   retries: z.number().int().nonnegative().max(10).default(2),
+  /** Attempts at a page or image across runs before it is failed (transient failures, runs it did not finish in). */
+  maxAttempts: z.number().int().min(1).max(100).default(5),
+  /** Links kept per page, in document order; the rest are dropped (counted in the debug log). */
+  maxLinksPerPage: z.number().int().positive().default(5000),
+  /** Longer links and image URLs are dropped. */
+  maxUrlLength: z.number().int().min(64).default(2048),
 });
 
 export type CrawlConfig = Omit<z.output<typeof payloadSchema>, 'rootDir'> & { rootDir: string };

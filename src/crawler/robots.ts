@@ -1,6 +1,7 @@
 /**
- * robots.txt, fetched once per host per run. A missing or unreadable file allows everything; a 5xx answer
- * means the host is unavailable (RFC 9309), so its pages wait in the frontier for a later run.
+ * robots.txt, fetched once per host per run. A 4xx answer allows everything; a 5xx or 429 answer, or no answer at
+ * all (a timeout, a reset, DNS), means the host is unavailable (RFC 9309 §2.3.1.3–4: disallow for now), so its
+ * pages wait for a later run.
  */
 import robotsParser from 'robots-parser';
 import type { Fetcher } from './fetcher';
@@ -34,7 +35,7 @@ export class RobotsRules {
     const robotsUrl = `${origin}/robots.txt`;
     const res = await this.fetcher.get(robotsUrl, { maxBytes: MAX_ROBOTS_BYTES, accept: 'text/plain' });
     if (res.ok) return robotsParser(robotsUrl, res.body.toString('utf8'));
-    if (res.status !== undefined && (res.status >= 500 || res.status === 429)) return 'unavailable' as const;
+    if (res.transient) return 'unavailable' as const;
     return null;
   }
 }

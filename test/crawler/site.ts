@@ -33,7 +33,28 @@ export interface SiteOptions {
   redirectElsewhere?: string;
   /** Tree page i also links to page i+1, so pages link to pages that may be loading at that moment. */
   siblingLinks?: boolean;
+  /** Children per tree page (default 2): page i links to fanOut*i+1 … fanOut*i+fanOut. */
+  fanOut?: number;
+  /** Feature paths left out of the home page (e.g. '/slow.html', which no run can ever fetch). */
+  skipFeatures?: string[];
+  /** The first this many requests for the home page answer 503 with `Retry-After: retryAfterSeconds`. */
+  homeFailures?: number;
+  retryAfterSeconds?: number;
+  /** The first this many requests for /img/p0-0.png answer 503. */
+  imageFailures?: number;
+  /** Extra pages: path -> HTML body (each linked from nowhere unless homeExtra links it). */
+  extraPages?: Record<string, string>;
+  /** A gallery at /gallery.html, linked from the home page: this many images, each answered after delayMs. */
+  gallery?: { images: number; delayMs: number };
+  /** A link bomb under a 1,500-character path, linked from the home page: ~289 KB of `<a href="?N">`, every ?N page the same. */
+  linkBomb?: boolean;
+  /** Robots.txt requests get no answer (the connection is reset). */
+  robotsUnreachable?: boolean;
 }
+
+/** The path of the link bomb page (1,500 characters). */
+export const LINK_BOMB_PATH = '/bomb/' + 'b'.repeat(1494);
+const LINK_BOMB_LINKS = 12_000;
 
 export interface TestSite {
   origin: string;
@@ -45,6 +66,8 @@ export interface TestSite {
   requests: string[];
   /** URLs of the pages reachable from the home page in the tree (without the feature pages). */
   pageCount: number;
+  /** Called with each request's path before it is answered (a test may kill a crawler here). */
+  onRequest: ((path: string) => void) | null;
   close(): Promise<void>;
 }
 
@@ -81,6 +104,9 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
     if (wanted) expected.add(sha256(data));
   };
   for (let i = 0; i < pages; i++) for (let j = 0; j < perPage; j++) await addImage(`/img/p${i}-${j}.png`, await noisePng(i * 100 + j + 1), true);
+  if (options.gallery) {
+    for (let j = 0; j < options.gallery.images; j++) await addImage(`/gallery/${j}.png`, await noisePng(500_000 + j), true);
+  }
   if (features) {
     const shared = await noisePng(999_001);
     await addImage('/img/shared.png', shared, true);
@@ -93,15 +119,21 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
     await addImage('/img/on-base.png', await noisePng(999_007), true);
     await addImage('/private/secret.png', await noisePng(999_008), false);
     await addImage('/img/on-slow.png', await noisePng(999_009), false);
+    // Linked with <a href>, not <img>, and served without an image Content-Type: an image by its bytes alone.
+    await addImage('/photos/full-size', await noisePng(999_010), true);
+    await addImage('/img/old.bmp', bmp(), false);
   }
 
   const requests: string[] = [];
   let flakyFailures = 0;
   let robotsFailures = options.robotsFailures ?? 0;
+  let homeFailures = options.homeFailures ?? 0;
+  let imageFailures = options.imageFailures ?? 0;
+  const fanOut = options.fanOut ?? 2;
   let origin = '';
 
   const treePage = (i: number) => {
-    const children = [2 * i + 1, 2 * i + 2, ...(options.siblingLinks ? [i + 1] : [])].filter((c) => c < pages);
+    const children = [...Array.from({ length: fanOut }, (_, k) => fanOut * i + k + 1), ...(options.siblingLinks ? [i + 1] : [])].filter((c) => c < pages);
     const links = children.map((c) => `<a href="${c}.html">page ${c}</a> <a href="/page/${c}.html#section">again with a fragment</a>`).join(' ');
     const imgs = Array.from({ length: perPage }, (_, j) => `<img src="/img/p${i}-${j}.png" alt="">`).join('');
     const extra = features && i === 1 ? '<img src="/img/shared.png"><img src="../alias/same-as-shared.png">' : '';
@@ -124,11 +156,15 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
           `${origin.replace('127.0.0.1', 'localhost')}/page/0.html`,
           'mailto:someone@example.com',
           'javascript:void(0)',
+          '/photos/full-size',
         ]
+          .filter((href) => !options.skipFeatures?.includes(href))
           .map((href) => `<a href="${href}">${href}</a>`)
-          .join(' ') + '<img src="/img/small.png"><img src="/fake.png"><img srcset="/img/srcset-small.png 60w, /img/srcset-large.png 90w">'
+          .join(' ') + '<img src="/img/small.png"><img src="/fake.png"><img srcset="/img/srcset-small.png 60w, /img/srcset-large.png 90w"><img src="/img/old.bmp">'
       : '';
-    return html('home', `<a href="/page/0.html">start</a> ${featureLinks} ${features ? '<img src="/img/shared.png">' : ''}${options.homeExtra ?? ''}`);
+    const galleryLink = options.gallery ? '<a href="/gallery.html">gallery</a>' : '';
+    const bombLink = options.linkBomb ? `<a href="${LINK_BOMB_PATH}">bomb</a>` : '';
+    return html('home', `${galleryLink}${bombLink}<a href="/page/0.html">start</a> ${featureLinks} ${features ? '<img src="/img/shared.png">' : ''}${options.homeExtra ?? ''}`);
   };
 
   const answer = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -138,12 +174,28 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
       res.writeHead(status, { 'content-type': type, ...headers });
       res.end(body);
     };
+    site.onRequest?.(path);
     const page = /^\/page\/(\d+)\.html$/.exec(path);
+    if (path === '/' && homeFailures-- > 0) return send(503, 'text/plain', 'busy', { 'retry-after': String(options.retryAfterSeconds ?? 120) });
     if (path === '/' || path === '/index.html') return send(200, 'text/html; charset=utf-8', home());
+    if (path === '/robots.txt' && options.robotsUnreachable) return req.socket.destroy();
+    if (path === '/img/p0-0.png' && imageFailures-- > 0) return send(503, 'text/plain', 'busy');
+    if (options.extraPages?.[path]) return send(200, 'text/html', html(path, options.extraPages[path]));
+    if (path === '/gallery.html' && options.gallery) {
+      return send(200, 'text/html', html('gallery', Array.from({ length: options.gallery.images }, (_, j) => `<img src="/gallery/${j}.png">`).join('')));
+    }
+    if (path.startsWith('/gallery/') && options.gallery && images.has(path)) {
+      const timer = setTimeout(() => send(200, 'image/png', images.get(path)!), options.gallery.delayMs);
+      res.on('close', () => clearTimeout(timer));
+      return;
+    }
+    if (path === LINK_BOMB_PATH && options.linkBomb) {
+      return send(200, 'text/html', html('bomb', Array.from({ length: LINK_BOMB_LINKS }, (_, n) => `<a href="?${n}">${n}</a>`).join('')));
+    }
     if (page && Number(page[1]) < pages) return send(200, 'text/html', treePage(Number(page[1])));
     if (path === '/redirect/elsewhere' && options.redirectElsewhere) return send(302, 'text/plain', '', { location: options.redirectElsewhere });
     const image = images.get(path);
-    if (image) return send(200, 'image/png', image);
+    if (image) return send(200, path.startsWith('/photos/') ? 'application/octet-stream' : 'image/png', image);
     if (!features) return send(404, 'text/plain', 'not found');
     switch (path) {
       case '/robots.txt':
@@ -181,6 +233,7 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
         return send(404, 'text/html', html('not found', ''));
     }
   };
+  const site = { onRequest: null as ((path: string) => void) | null };
   const server = http.createServer((req, res) => {
     if (!options.latencyMs) return answer(req, res);
     const timer = setTimeout(() => answer(req, res), options.latencyMs);
@@ -189,7 +242,7 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
-  return {
+  return Object.assign(site, {
     origin,
     url: `${origin}/`,
     port,
@@ -201,5 +254,24 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
         server.closeAllConnections();
         server.close(() => resolve());
       }),
-  };
+  });
+}
+
+/** A small valid BMP (24-bit, 64x64): a format the installed sharp cannot decode. */
+function bmp(): Buffer {
+  const width = 64;
+  const height = 64;
+  const row = width * 3;
+  const data = Buffer.alloc(row * height, 0x7f);
+  const header = Buffer.alloc(54);
+  header.write('BM', 0, 'latin1');
+  header.writeUInt32LE(54 + data.length, 2);
+  header.writeUInt32LE(54, 10);
+  header.writeUInt32LE(40, 14);
+  header.writeInt32LE(width, 18);
+  header.writeInt32LE(height, 22);
+  header.writeUInt16LE(1, 26);
+  header.writeUInt16LE(24, 28);
+  header.writeUInt32LE(data.length, 34);
+  return Buffer.concat([header, data]);
 }
