@@ -7,7 +7,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, levelFromEnv, type Logger } from '../log';
-import { parseInterval } from './interval';
+import { parseInterval } from '../util/duration';
 import { buildCrawlerContext, buildTimerEvent } from './timer-invocation';
 import { createLocalServer, listen } from './serve';
 import { startScheduler } from './scheduler';
