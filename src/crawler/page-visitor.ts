@@ -112,8 +112,11 @@ export class PageVisitor {
     return null;
   }
 
-  /** In dfs, pushed in reverse document order so the page's first link is on top: the order of a recursive DFS. */
-  private pushLinks(links: string[], depth: number): string[] {
+  /**
+   * In dfs, pushed in reverse document order so the page's first link is on top: the order of a recursive DFS.
+   * Also the way sitemap pages enter the frontier, so the same scope and depth rules apply to them.
+   */
+  pushLinks(links: string[], depth: number): string[] {
     if (this.config.maxDepth !== undefined && depth > this.config.maxDepth) return [];
     const lines: string[] = [];
     for (const link of this.config.order === 'dfs' ? [...links].reverse() : links) {

@@ -14,6 +14,7 @@ import { ManifestWriter } from '../collection/manifest';
 import { PageVisitor, type PageOutcome } from './page-visitor';
 import type { CrawlConfig } from './payload';
 import { RobotsRules } from './robots';
+import { readSitemaps } from './sitemaps';
 import { CrawlState, isVisitLine } from './state';
 import { normaliseUrl } from './url';
 
@@ -143,12 +144,17 @@ class CrawlRun {
     const stopTakingAt = this.ctx.deadline - margin;
     const abort = new AbortController();
     // In-flight fetches are cut off halfway through the margin, leaving the rest to commit and release.
-    const hardStop = setTimeout(() => abort.abort(), Math.max(0, stopTakingAt + margin / 2 - Date.now()));
-    const fetcher = new Fetcher({ ...this.config, signal: abort.signal });
+    const hardStopAt = stopTakingAt + margin / 2;
+    const hardStop = setTimeout(() => abort.abort(), Math.max(0, hardStopAt - Date.now()));
+    const fetcher = new Fetcher({ ...this.config, signal: abort.signal, stopRequestsAt: hardStopAt });
     const robots = this.config.respectRobots ? new RobotsRules(fetcher, this.config.userAgent) : null;
     const visitor = new PageVisitor(this.config, state, fetcher, robots, abort.signal, this.logger);
     try {
+      // In dfs the seed goes on top of its sitemap's pages, in bfs before them: either way it is visited first.
+      const sitemapPages = () => this.seedFromSitemaps(state, visitor, fetcher, robots, abort.signal);
+      if (this.config.order === 'dfs') await sitemapPages();
       await this.seed(state);
+      if (this.config.order === 'bfs') await sitemapPages();
       const postponed = await this.crawl(state, visitor, stopTakingAt);
       // Back into memory for the counts; on disk they never left the frontier.
       for (const item of postponed.reverse()) state.frontier.putBack(item);
@@ -208,6 +214,18 @@ class CrawlRun {
     const seed = normaliseUrl(this.config.url);
     if (!seed || state.history.has(seed) || state.frontier.has(seed)) return;
     await this.commit({ kind: 'done', journal: [state.push(seed, 0, this.config.order)!], manifest: [], errors: [], imagesSaved: 0 });
+  }
+
+  /** Once per crawl, the seed host's sitemaps add the pages that no link may lead to (sitemaps.ts). */
+  private async seedFromSitemaps(state: CrawlState, visitor: PageVisitor, fetcher: Fetcher, robots: RobotsRules | null, signal: AbortSignal): Promise<void> {
+    const origin = new URL(this.config.url).origin;
+    if (!this.config.sitemaps || this.config.maxDepth === 0 || state.sitemapsRead.has(origin)) return;
+    const found = await readSitemaps(this.config.url, fetcher, robots, signal, this.logger);
+    if (!found) return; // robots.txt unavailable, or the run is stopping: a later run reads them
+    const seed = normaliseUrl(this.config.url);
+    const pushed = visitor.pushLinks(found.pages.filter((page) => page !== seed), 1);
+    this.logger.info('sitemaps read', { origin, files: found.files, pages: found.pages.length, pushed: pushed.length });
+    await this.commit({ kind: 'done', journal: [...pushed, state.sitemapsDone(origin)], manifest: [], errors: [], imagesSaved: 0 });
   }
 
   /** The page loop; returns the pages postponed to a later run. */

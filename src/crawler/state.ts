@@ -7,6 +7,7 @@
  *   P depth url     page pushed to the frontier       V url          page crawled
  *   F url reason    page failed                       X url reason   page excluded (robots, not HTML, ...)
  *   G url           image URL handled                 I file bytes   image file saved under img/
+ *   S origin        the host's sitemaps were read (once per crawl)
  */
 import { sectionLines, type LoadedState, type Snapshot } from '../nas/state-store';
 import { Frontier, type CrawlOrder } from './frontier';
@@ -31,6 +32,8 @@ export class CrawlState {
   readonly frontier = new Frontier();
   imageUrls = new UrlSet();
   readonly images = new Map<string, number>();
+  /** Origins whose sitemaps seeded the frontier already. */
+  readonly sitemapsRead = new Set<string>();
   totalCrawlCount = 0;
   totalImageSize = 0;
   /** Journal lines that could not be understood (damage), skipped on load. */
@@ -41,6 +44,7 @@ export class CrawlState {
     const snapshot = loaded.snapshot;
     if (snapshot) {
       state.totalCrawlCount = Number(snapshot.meta.totalCrawlCount) || 0;
+      for (const origin of (snapshot.meta.sitemapsRead as string[] | undefined) ?? []) state.sitemapsRead.add(origin);
       state.history = new UrlSet(snapshot.sections.history);
       for (const line of sectionLines(snapshot.sections.failed)) {
         const tab = line.indexOf('\t');
@@ -63,7 +67,7 @@ export class CrawlState {
 
   toSnapshot(): Snapshot {
     return {
-      meta: { version: 1, totalCrawlCount: this.totalCrawlCount, savedAt: new Date().toISOString() },
+      meta: { version: 1, totalCrawlCount: this.totalCrawlCount, savedAt: new Date().toISOString(), sitemapsRead: [...this.sitemapsRead] },
       sections: {
         history: this.history.bytes(),
         failed: [...this.failed].map(([url, reason]) => `${url}\t${reason}`),
@@ -102,6 +106,10 @@ export class CrawlState {
     return this.images.has(file) ? null : this.record(`I\t${file}\t${bytes}`);
   }
 
+  sitemapsDone(origin: string): string {
+    return this.record(`S\t${origin}`);
+  }
+
   private record(line: string): string {
     this.apply(line);
     return line;
@@ -134,6 +142,10 @@ export class CrawlState {
       case 'I':
         if (fields.length !== 3 || !IMAGE_ENTRY.test(a) || !/^\d+$/.test(b)) return false;
         this.addImage(`${a}\t${b}`);
+        return true;
+      case 'S':
+        if (fields.length !== 2 || !isHttpUrl(a)) return false;
+        this.sitemapsRead.add(a);
         return true;
       default:
         return false;
