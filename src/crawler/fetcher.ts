@@ -61,7 +61,7 @@ export interface FetchFailure {
   transient?: boolean;
   /** The host asked (Retry-After) or its pacing needs this long before the next request, ms. */
   retryAfterMs?: number;
-  /** No request was made: the host's pause or pacing would have passed `stopRequestsAt`. */
+  /** The (next) request was not made: the host's pause or pacing would have passed `stopRequestsAt`. */
   deferred?: boolean;
 }
 
@@ -146,12 +146,17 @@ export class Fetcher {
   }
 
   private async request(url: string, options: RequestOptions): Promise<FetchOutcome | NotModified> {
+    let previous: FetchError | undefined;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.followRedirects(url, options);
       } catch (e) {
         if (this.options.signal.aborted) return { ok: false, reason: 'aborted: the run reached its deadline' };
-        if (e instanceof DeferredError) return { ok: false, reason: e.message, transient: true, retryAfterMs: e.retryAfterMs, deferred: true };
+        if (e instanceof DeferredError) {
+          const reason = previous ? `${previous.message}, then ${e.message}` : e.message;
+          return { ok: false, reason, status: previous?.status, transient: true, retryAfterMs: e.retryAfterMs, deferred: true };
+        }
+        if (e instanceof FetchError) previous = e;
         const backoffMs = 250 * 2 ** attempt * (0.5 + Math.random());
         const paused = e instanceof FetchError ? e.pausedHost : undefined;
         // 429/503 slow the whole host down, so its other pages and images wait as well instead of using up retries.
@@ -180,7 +185,7 @@ export class Fetcher {
       if (refusal) throw new FetchError(refusal);
       seen.add(url);
       const exchange = await this.limit.use(async () => {
-        // Paced inside the fetch slot, so the booked start is when the request really goes out.
+        // Paced inside the fetch slot, so the start the pacer records is when the request really goes out.
         const turn = await this.pacer.turn(url, this.options.signal);
         if (!turn.ok) throw new DeferredError(turn.retryAfterMs);
         return this.exchange(url, options);

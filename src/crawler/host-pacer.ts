@@ -42,18 +42,22 @@ export class HostPacer {
   }
 
   /**
-   * Waits for this host's next slot and books it. Call it right before the request starts, holding the fetch slot,
-   * so the booked time is the time the request goes out.
+   * Waits until this host may get a request and records the start. Call it right before the request, holding the
+   * fetch slot, so the recorded start is when the request goes out. A waiter looks again when it wakes: a 429 that
+   * came meanwhile, or another waiter that went first, sends it back to sleep.
    */
   async turn(url: string, signal: AbortSignal): Promise<Turn> {
     const clock = this.clock(url);
-    const now = Date.now();
-    const gap = Math.max(this.options.hostDelayMs, clock.crawlDelayMs);
-    const at = Math.max(now, clock.pausedUntil, clock.lastStart + gap);
-    if (at > now && this.options.stopAt !== undefined && at > this.options.stopAt) return { ok: false, retryAfterMs: at - now };
-    clock.lastStart = at;
-    if (at > now) await sleep(at - now, undefined, { signal });
-    return { ok: true };
+    for (;;) {
+      const now = Date.now();
+      const at = Math.max(now, clock.pausedUntil, clock.lastStart + Math.max(this.options.hostDelayMs, clock.crawlDelayMs));
+      if (at <= now) {
+        clock.lastStart = now;
+        return { ok: true };
+      }
+      if (this.options.stopAt !== undefined && at > this.options.stopAt) return { ok: false, retryAfterMs: at - now };
+      await sleep(at - now, undefined, { signal });
+    }
   }
 
   private clock(url: string): HostClock {

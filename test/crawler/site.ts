@@ -33,6 +33,22 @@ export interface SiteOptions {
   redirectElsewhere?: string;
   /** Tree page i also links to page i+1, so pages link to pages that may be loading at that moment. */
   siblingLinks?: boolean;
+  /** Answers a path before the site does (robots.txt with Crawl-delay, sitemaps, a 503 burst); undefined passes. */
+  override?: (path: string) => OverrideAnswer | undefined;
+}
+
+export interface OverrideAnswer {
+  status: number;
+  type?: string;
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface LoggedRequest {
+  /** Date.now() when the request arrived. */
+  at: number;
+  host: string;
+  path: string;
 }
 
 export interface TestSite {
@@ -43,6 +59,8 @@ export interface TestSite {
   expectedImages: Set<string>;
   /** Every request as "host path", in arrival order. */
   requests: string[];
+  /** Every request with its arrival time, for spacing checks; cleared by the tests that read it. */
+  requestLog: LoggedRequest[];
   /** URLs of the pages reachable from the home page in the tree (without the feature pages). */
   pageCount: number;
   close(): Promise<void>;
@@ -96,6 +114,7 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
   }
 
   const requests: string[] = [];
+  const requestLog: LoggedRequest[] = [];
   let flakyFailures = 0;
   let robotsFailures = options.robotsFailures ?? 0;
   let origin = '';
@@ -138,6 +157,8 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
       res.writeHead(status, { 'content-type': type, ...headers });
       res.end(body);
     };
+    const overridden = options.override?.(path);
+    if (overridden) return send(overridden.status, overridden.type ?? 'text/plain', overridden.body ?? '', overridden.headers);
     const page = /^\/page\/(\d+)\.html$/.exec(path);
     if (path === '/' || path === '/index.html') return send(200, 'text/html; charset=utf-8', home());
     if (page && Number(page[1]) < pages) return send(200, 'text/html', treePage(Number(page[1])));
@@ -182,6 +203,7 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
     }
   };
   const server = http.createServer((req, res) => {
+    requestLog.push({ at: Date.now(), host: req.headers.host ?? '', path: (req.url ?? '/').split('?')[0] });
     if (!options.latencyMs) return answer(req, res);
     const timer = setTimeout(() => answer(req, res), options.latencyMs);
     res.on('close', () => clearTimeout(timer));
@@ -195,6 +217,7 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
     port,
     expectedImages: expected,
     requests,
+    requestLog,
     pageCount: pages,
     close: () =>
       new Promise<void>((resolve) => {
