@@ -70,6 +70,7 @@ export class PageVisitor {
     });
     if (this.signal.aborted) return postponed('run stopping');
     if (hopHostUnavailable) return postponed('robots.txt of the redirect target unavailable');
+    if (!res.ok && res.deferred) return postponed(res.reason);
     if (!res.ok) {
       this.logger.warn('page failed', { url, reason: res.reason });
       return done([this.state.failedPage(url, res.reason)], [`${url}: ${res.reason}`]);
@@ -82,6 +83,7 @@ export class PageVisitor {
     const refs = extractRefs(res.body.toString('utf8'), pageUrl);
     const images = await Promise.all(refs.images.map((src) => this.fetchImage(src, pageUrl)));
     if (this.signal.aborted) return postponed('run stopping');
+    if (images.some((image) => image?.deferred)) return postponed("an image's host is paused past the run's end");
 
     const journal: string[] = pageUrl !== url ? [this.state.visited(pageUrl)] : [];
 
@@ -133,6 +135,8 @@ export class PageVisitor {
     try {
       const res = await this.fetcher.get(src, { maxBytes: this.config.maxImageBytes, minBytes: this.config.cutoffSize * 1024, accept: 'image/*' });
       if (this.signal.aborted) return null;
+      // Not fetched at all (its host's pause passes the run's end): not handled, so a later run asks for it.
+      if (!res.ok && res.deferred) return { deferred: true as const, journal: [] };
       const handled = this.state.imageUrlHandled(src);
       if (!res.ok) {
         if (res.tooSmall) return { journal: [handled] };

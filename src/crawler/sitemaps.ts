@@ -95,7 +95,8 @@ export async function readSitemaps(seed: string, fetcher: Fetcher, robots: Robot
     // The guessed one is asked for like any page of the host; the listed ones are offered by robots.txt itself.
     if (url === guessed && !listed.includes(url) && robots && (await robots.verdict(url)) !== 'allowed') continue;
     const res = await fetcher.get(url, { maxBytes: MAX_SITEMAP_BYTES, accept: 'application/xml,text/xml;q=0.9,*/*;q=0.5' });
-    if (signal.aborted) return null;
+    // The run is stopping, or the host is paused past its end: a later run reads them all.
+    if (signal.aborted || (!res.ok && res.deferred)) return null;
     files++;
     if (!res.ok) {
       // No /sitemap.xml is the usual case, not a warning.

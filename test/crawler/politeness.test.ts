@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { runCrawl } from '../../src/crawler/run';
+import { createLogger } from '../../src/log';
 import { crawlOnce, savedImages, sorted, tempNasFolders, testConfig } from './helpers';
 import { startTestSite, type LoggedRequest, type OverrideAnswer, type SiteOptions, type TestSite } from './site';
 
@@ -87,5 +89,26 @@ describe('politeness', () => {
       const meanwhile = s.requestLog.filter((r) => r.at > refused.at + 100 && r.at < retried.at);
       assert.deepEqual(meanwhile, [], `requests while ${path}'s host was paused`);
     }
+  });
+
+  test("a Retry-After past the run's end is not waited for: the page and the image stay for a later run, not failed", async () => {
+    let healthy = false;
+    const s = await site({
+      override: (path) => (!healthy && (path === '/page/1.html' || path === '/img/p0-0.png') ? { status: 503, headers: { 'retry-after': '600' } } : undefined),
+    });
+    const root = await nasFolders.make();
+    const config = testConfig(s.url, root);
+    const logger = createLogger({ requestId: 'short' }, () => undefined);
+    // A 24 s budget: pages are taken for 14 s, requests are cut at 19 s, far before the 600 s the host asks for.
+    const first = await runCrawl(config, { requestId: 'short', deadline: Date.now() + 24_000, logger });
+    assert.equal(first.failedCount, 0, first.errorStack.join('\n'));
+    assert.equal(first.done, false);
+    assert.ok(first.durationMs < 14_000, `the run did not wait for the host (${first.durationMs} ms)`);
+    assert.equal(s.requestLog.filter((r) => r.path === '/img/p0-0.png').length, 1, 'asked once, then left alone');
+    healthy = true;
+    const second = await crawlOnce(config);
+    assert.equal(second.done, true);
+    assert.equal(second.failedCount, 0, second.errorStack.join('\n'));
+    assert.deepEqual(sorted(await savedImages(root)), sorted(s.expectedImages));
   });
 });
