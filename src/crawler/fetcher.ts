@@ -1,7 +1,7 @@
 /**
  * HTTP GET for the crawler: an undici pool with connect/headers/body timeouts, bounded concurrency, redirects
  * followed by hand (so every hop passes the SSRF guard and the caller's hop check), byte caps on the decoded
- * body, retries with backoff for transient failures (5xx, 429, timeouts, resets), per-host pacing (host-pacer.ts)
+ * body, retries with backoff for transient failures (5xx, 429, 408, timeouts, resets), per-host pacing (host-pacer.ts)
  * before every exchange, and conditional GET when the caller knows a response's validators.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
