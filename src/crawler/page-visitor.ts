@@ -104,6 +104,7 @@ export class PageVisitor {
     });
     if (this.ctx.signal.aborted) return unfinished('run stopping');
     if (hopHostUnavailable) return unavailable('robots.txt of the redirect target unavailable');
+    // Not requested (its host is paused past the run's end) or a transient failure: the page waits for its host.
     if (!res.ok) return res.transient ? unavailable(res.reason, res.retryAfterMs) : failed(res.reason);
     if (sniffImageType(res.body)) return this.imageLink(url, res);
     if (!HTML_TYPES.test(res.contentType)) return excluded(`not HTML (${res.contentType || 'no Content-Type'})`);

@@ -1,6 +1,7 @@
 /** The timer payload: validated with a schema at the edge, so the crawl core can trust its config. */
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { durationMs } from '../util/duration';
 import { describeZodError } from '../util/zod-error';
 import { nasRootFromEnv } from '../nas/root';
 import { err, ok, type Result } from '../result';
@@ -52,6 +53,12 @@ const payloadSchema = z.object({
   maxLinksPerPage: z.number().int().positive().default(5000),
   /** Longer links and image URLs are dropped. */
   maxUrlLength: z.number().int().min(64).default(2048),
+  /** Cap on a robots.txt Crawl-delay: seconds, or a duration such as "10s"; parsed to ms. */
+  maxCrawlDelay: durationMs.default(10_000),
+  /** Minimum gap between two requests to one host, ms. */
+  hostDelayMs: z.number().int().nonnegative().default(0),
+  /** Seed the frontier from the seed host's sitemaps (robots.txt `Sitemap:` lines and /sitemap.xml), once per crawl. */
+  sitemaps: z.boolean().default(true),
 });
 
 export type CrawlConfig = Omit<z.output<typeof payloadSchema>, 'rootDir'> & { rootDir: string };

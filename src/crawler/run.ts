@@ -15,6 +15,7 @@ import { PageVisitor, type Changes } from './page-visitor';
 import type { CrawlConfig } from './payload';
 import { RobotsRules } from './robots';
 import { inScope } from './scope';
+import { readSitemaps } from './sitemaps';
 import { CrawlState, isImageSavedLine, isVisitLine, STATE_VERSION, type CrawlSettings } from './state';
 import { normaliseUrl } from './url';
 
@@ -158,8 +159,9 @@ class CrawlRun {
     const stopTakingAt = this.ctx.deadline - margin;
     const abort = new AbortController();
     // In-flight fetches are cut off halfway through the margin, leaving the rest to commit and release.
-    const hardStop = setTimeout(() => abort.abort(), Math.max(0, stopTakingAt + margin / 2 - Date.now()));
-    const fetcher = new Fetcher({ ...this.config, signal: abort.signal });
+    const hardStopAt = stopTakingAt + margin / 2;
+    const hardStop = setTimeout(() => abort.abort(), Math.max(0, hardStopAt - Date.now()));
+    const fetcher = new Fetcher({ ...this.config, signal: abort.signal, stopRequestsAt: hardStopAt });
     const robots = this.config.respectRobots ? new RobotsRules(fetcher, this.config.userAgent) : null;
     const visitor = new PageVisitor({
       config: this.config, state, fetcher, robots, signal: abort.signal, logger: this.logger, now: this.now,
@@ -170,7 +172,11 @@ class CrawlRun {
       // Recorded before anything is taken (a no-op in memory: the load put unfinished pages back already), and
       // written ahead of the run's first change, so a replay puts them back at the same point.
       this.startLine = state.runStarted();
+      // In dfs the seed goes on top of its sitemap's pages, in bfs before them: either way it is visited first.
+      const sitemapPages = () => this.seedFromSitemaps(state, fetcher, robots, abort.signal);
+      if (this.config.order === 'dfs') await sitemapPages();
       await this.applySettings(state);
+      if (this.config.order === 'bfs') await sitemapPages();
       await this.crawl(state, visitor, stopTakingAt);
     } finally {
       clearTimeout(hardStop);
@@ -254,6 +260,24 @@ class CrawlRun {
     const seedLine = state.waitingPages.has(seed) ? null : state.push(seed, 0, this.config.order);
     if (seedLine) journal.push(seedLine);
     if (journal.length > 0) await this.commit({ journal });
+  }
+
+  /**
+   * Once per crawl, the seed host's sitemaps add the pages that no link may lead to (sitemaps.ts). They are pushed
+   * as one link batch of the seed at depth 1, after the scope and URL-length rules a page's links pass.
+   */
+  private async seedFromSitemaps(state: CrawlState, fetcher: Fetcher, robots: RobotsRules | null, signal: AbortSignal): Promise<void> {
+    const { config } = this;
+    const seed = normaliseUrl(config.url);
+    const origin = new URL(config.url).origin;
+    if (!seed || !config.sitemaps || config.maxDepth === 0 || state.sitemapsRead.has(origin)) return;
+    const found = await readSitemaps(config.url, fetcher, robots, signal, this.logger);
+    if (!found) return; // robots.txt unavailable, or the run is stopping: a later run reads them
+    const seedUrl = new URL(seed);
+    const pages = found.pages.filter((page) => page !== seed && page.length <= config.maxUrlLength && inScope(new URL(page), seedUrl, config.scope));
+    const line = state.pushLinks(seed, 1, config.order === 'dfs' ? [...pages].reverse() : pages, config.order);
+    this.logger.info('sitemaps read', { origin, files: found.files, pages: found.pages.length, pushed: pages.length });
+    await this.commit({ journal: [...(line ? [line] : []), state.sitemapsDone(origin)] });
   }
 
   /**

@@ -15,6 +15,7 @@
  *   W url notBefore depth why  page waits for a retry      D url          page dropped (out of a changed scope)
  *   Q url notBefore n page why image waits for a retry (n attempts made)
  *   G url                      image URL handled           I file bytes   image file saved under img/
+ *   M origin                   the host's sitemaps were read (once per crawl)
  */
 import { sectionLines, type LoadedState, type Snapshot } from '../nas/state-store';
 import { Frontier, type CrawlOrder, type FrontierItem } from './frontier';
@@ -88,6 +89,8 @@ export class CrawlState {
   imageUrls = new UrlSet();
   readonly images = new Map<string, number>();
   settings: CrawlSettings | null = null;
+  /** Origins whose sitemaps seeded the frontier already. */
+  readonly sitemapsRead = new Set<string>();
   totalCrawlCount = 0;
   totalImageSize = 0;
   /** Journal lines that could not be understood (damage), skipped on load. */
@@ -101,6 +104,7 @@ export class CrawlState {
       checkFormat(snapshot.meta);
       state.totalCrawlCount = Number(snapshot.meta.totalCrawlCount) || 0;
       state.settings = (snapshot.meta.settings as CrawlSettings | undefined) ?? null;
+      for (const origin of (snapshot.meta.sitemapsRead as string[] | undefined) ?? []) state.sitemapsRead.add(origin);
       state.history = new UrlSet(snapshot.sections.history);
       for (const [url, reason] of tabbed(snapshot.sections.failed, 2)) state.failed.set(url, reason);
       for (const [depth, url] of tabbed(snapshot.sections.frontier, 2)) state.frontier.push(url, Number(depth), true);
@@ -132,7 +136,7 @@ export class CrawlState {
 
   toSnapshot(): Snapshot {
     return {
-      meta: { version: STATE_VERSION, totalCrawlCount: this.totalCrawlCount, settings: this.settings, savedAt: new Date().toISOString() },
+      meta: { version: STATE_VERSION, totalCrawlCount: this.totalCrawlCount, settings: this.settings, sitemapsRead: [...this.sitemapsRead], savedAt: new Date().toISOString() },
       sections: {
         history: this.history.bytes(),
         failed: [...this.failed].map(([url, reason]) => `${url}\t${reason}`),
@@ -241,6 +245,10 @@ export class CrawlState {
     return this.images.has(file) ? null : this.record(`I\t${file}\t${bytes}`);
   }
 
+  sitemapsDone(origin: string): string {
+    return this.record(`M\t${origin}`);
+  }
+
   private record(line: string): string {
     if (!this.apply(line)) throw new Error(`internal: wrote a journal line it cannot read: ${line.slice(0, 200)}`);
     return line;
@@ -316,6 +324,10 @@ export class CrawlState {
       case 'I':
         if (fields.length !== 3 || !IMAGE_ENTRY.test(a) || !isCount(b)) return false;
         this.addImage(`${a}\t${b}`);
+        return true;
+      case 'M':
+        if (fields.length !== 2 || !isHttpUrl(a)) return false;
+        this.sitemapsRead.add(a);
         return true;
       default:
         return false;

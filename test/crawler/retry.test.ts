@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { parseRetryAfter } from '../../src/crawler/fetcher';
+import { parseRetryAfter } from '../../src/crawler/host-pacer';
 import { crawlOnce, hoursLater, savedImages, sorted, tempNasFolders, testConfig } from './helpers';
 import { startTestSite } from './site';
 

@@ -50,6 +50,22 @@ export interface SiteOptions {
   linkBomb?: boolean;
   /** Robots.txt requests get no answer (the connection is reset). */
   robotsUnreachable?: boolean;
+  /** Answers a path before the site does (robots.txt with Crawl-delay, sitemaps, a 503 burst); undefined passes. */
+  override?: (path: string) => OverrideAnswer | undefined;
+}
+
+export interface OverrideAnswer {
+  status: number;
+  type?: string;
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface LoggedRequest {
+  /** Date.now() when the request arrived. */
+  at: number;
+  host: string;
+  path: string;
 }
 
 /** The path of the link bomb page (1,500 characters). */
@@ -64,6 +80,8 @@ export interface TestSite {
   expectedImages: Set<string>;
   /** Every request as "host path", in arrival order. */
   requests: string[];
+  /** Every request with its arrival time, for spacing checks; cleared by the tests that read it. */
+  requestLog: LoggedRequest[];
   /** URLs of the pages reachable from the home page in the tree (without the feature pages). */
   pageCount: number;
   /** Called with each request's path before it is answered (a test may kill a crawler here). */
@@ -125,6 +143,7 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
   }
 
   const requests: string[] = [];
+  const requestLog: LoggedRequest[] = [];
   let flakyFailures = 0;
   let robotsFailures = options.robotsFailures ?? 0;
   let homeFailures = options.homeFailures ?? 0;
@@ -175,6 +194,8 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
       res.end(body);
     };
     site.onRequest?.(path);
+    const overridden = options.override?.(path);
+    if (overridden) return send(overridden.status, overridden.type ?? 'text/plain', overridden.body ?? '', overridden.headers);
     const page = /^\/page\/(\d+)\.html$/.exec(path);
     if (path === '/' && homeFailures-- > 0) return send(503, 'text/plain', 'busy', { 'retry-after': String(options.retryAfterSeconds ?? 120) });
     if (path === '/' || path === '/index.html') return send(200, 'text/html; charset=utf-8', home());
@@ -235,6 +256,7 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
   };
   const site = { onRequest: null as ((path: string) => void) | null };
   const server = http.createServer((req, res) => {
+    requestLog.push({ at: Date.now(), host: req.headers.host ?? '', path: (req.url ?? '/').split('?')[0] });
     if (!options.latencyMs) return answer(req, res);
     const timer = setTimeout(() => answer(req, res), options.latencyMs);
     res.on('close', () => clearTimeout(timer));
@@ -248,6 +270,7 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
     port,
     expectedImages: expected,
     requests,
+    requestLog,
     pageCount: pages,
     close: () =>
       new Promise<void>((resolve) => {

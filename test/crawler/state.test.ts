@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CrawlState } from '../../src/crawler/state';
+import { decodeSnapshot, encodeSnapshot } from '../../src/nas/state-store';
 
 const hash = 'a'.repeat(64);
 const load = (journal: string[]) =>
@@ -32,6 +33,15 @@ describe('crawl state journal', () => {
     assert.equal(state.frontier.take('dfs'), undefined);
     assert.equal(state.totalCrawlCount, 0);
     assert.equal(state.totalImageDownloaded, 0);
+  });
+
+  test('the sitemaps-read mark survives replay and compaction; a damaged one is skipped', () => {
+    const replayed = load(['M\thttp://127.0.0.1:1', 'M\tnot an origin']);
+    assert.equal(replayed.skippedLines, 1);
+    assert.deepEqual([...replayed.sitemapsRead], ['http://127.0.0.1:1']);
+    const snapshot = decodeSnapshot(encodeSnapshot(2, replayed.toSnapshot()));
+    const compacted = CrawlState.fromStore({ generation: 2, snapshot, journal: [], journalBytes: 0, snapshotBytes: 0, warnings: [] });
+    assert.deepEqual([...compacted.sitemapsRead], ['http://127.0.0.1:1']);
   });
 });
 
