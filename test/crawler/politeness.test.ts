@@ -106,7 +106,8 @@ describe('politeness', () => {
     assert.ok(first.durationMs < 14_000, `the run did not wait for the host (${first.durationMs} ms)`);
     assert.equal(s.requestLog.filter((r) => r.path === '/img/p0-0.png').length, 1, 'asked once, then left alone');
     healthy = true;
-    const second = await crawlOnce(config);
+    // The page and the image wait for the 600 s the host asked for.
+    const second = await crawlOnce(config, [], 'later', { now: () => Date.now() + 700_000 });
     assert.equal(second.done, true);
     assert.equal(second.failedCount, 0, second.errorStack.join('\n'));
     assert.deepEqual(sorted(await savedImages(root)), sorted(s.expectedImages));

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { refuseUnmountedNas } from '../../src/crawler/nas-mount';
-import { StateStore } from '../../src/nas/state-store';
+import { encodeSnapshot, StateStore } from '../../src/nas/state-store';
 import { crawlOnce, savedImages, tempNasFolders, testConfig } from './helpers';
 import { startTestSite } from './site';
 
@@ -50,15 +50,21 @@ describe('state format version (issue 11 §6)', () => {
     const site = await startTestSite({ features: false, pages: 1, imagesPerPage: 1 });
     try {
       const root = await nasFolders.make();
-      const store = new StateStore(path.join(root, 'crawl-state'), root);
-      await store.load();
-      await store.compact({ meta: { version: 99, totalCrawlCount: 5 }, sections: { future: ['something new'] } });
-      await store.append(['Z\tsomething new']);
-      await store.close();
-      const before = (await fs.readdir(path.join(root, 'crawl-state'))).sort();
+      // As a newer crawler would leave it: a snapshot of its format and a journal line this version cannot read.
+      const stateDir = path.join(root, 'crawl-state');
+      await fs.mkdir(stateDir);
+      await fs.writeFile(path.join(stateDir, 'snapshot.1'), encodeSnapshot(1, { meta: { version: 99, totalCrawlCount: 5 }, sections: { future: ['something new'] } }));
+      await fs.writeFile(path.join(stateDir, 'journal.1'), 'Z\tsomething new\n');
+      const contents = async () => {
+        const names = (await fs.readdir(stateDir)).filter((n) => /^(snapshot|journal)/.test(n)).sort();
+        const texts = await Promise.all(names.map((n) => fs.readFile(path.join(stateDir, n), 'latin1')));
+        return { snapshots: names.filter((n) => n.startsWith('snapshot')), bytes: texts.join('') };
+      };
+      const before = await contents();
       const refused = await crawlOnce(testConfig(site.url, root));
       assert.match(refused.error ?? '', /newer crawler \(format version 99.*"reset": true.*keeps img\/ and manifest\.jsonl/);
-      assert.deepEqual((await fs.readdir(path.join(root, 'crawl-state'))).filter((n) => /^(snapshot|journal)/.test(n)).sort(), before, 'not compacted away as damage');
+      // The next holder may seal the journal it read (a rename that records its length), but nothing is rewritten.
+      assert.deepEqual(await contents(), before, 'not compacted away as damage');
       const reset = await crawlOnce(testConfig(site.url, root, { reset: true }));
       assert.equal(reset.error, undefined);
       assert.equal(reset.done, true);
@@ -71,10 +77,9 @@ describe('state format version (issue 11 §6)', () => {
     const site = await startTestSite({ features: false, pages: 3, imagesPerPage: 1 });
     try {
       const root = await nasFolders.make();
-      const store = new StateStore(path.join(root, 'crawl-state'), root);
-      await store.load();
-      await store.append([`P\t0\t${site.url}`, `V\t${site.url}`, `P\t1\t${site.origin}/page/0.html`]);
-      await store.close();
+      // As version 1 left it: no snapshot yet, one journal in the layout of that time.
+      await fs.mkdir(path.join(root, 'crawl-state'));
+      await fs.writeFile(path.join(root, 'crawl-state', 'journal.0'), `P\t0\t${site.url}\nV\t${site.url}\nP\t1\t${site.origin}/page/0.html\n`);
       const logs: string[] = [];
       const result = await crawlOnce(testConfig(site.url, root), logs);
       assert.equal(result.error, undefined);
