@@ -87,53 +87,53 @@ describe('lease', () => {
   });
 
   test('a lease whose file has not changed for a full TTL is taken over; its holder gave up before that', async () => {
-    const first = await acquireLease(dir, { requestId: 'a', logger, ttlMs: 400, heartbeatMs: 60_000 });
+    const started = performance.now();
+    const first = await acquireLease(dir, { requestId: 'a', logger, ttlMs: 2000, heartbeatMs: 60_000 });
     assert.ok(first);
-    await sleep(100);
     // Same process, but the first lease is still registered as held here, so only its age frees it.
-    assert.equal(await acquireLease(dir, { requestId: 'b', logger, ttlMs: 400 }), null);
+    assert.equal(await acquireLease(dir, { requestId: 'b', logger, ttlMs: 2000 }), null);
     assert.equal(first.lost, false);
-    await sleep(250); // 350 ms without a renewal: past the holder's own deadline (300 ms), not yet the TTL
-    assert.equal(first.lost, true, 'the holder judges its own expiry by its own clock, before anyone may take over');
-    assert.equal(await acquireLease(dir, { requestId: 'b', logger, ttlMs: 400 }), null, 'still within the TTL of server time');
-    await sleep(150);
-    const second = await acquireLease(dir, { requestId: 'b', logger, ttlMs: 400, heartbeatMs: 50 });
-    assert.ok(second);
+    let second = null;
+    while (!second) {
+      await sleep(50);
+      second = await acquireLease(dir, { requestId: 'b', logger, ttlMs: 2000, heartbeatMs: 100 });
+    }
+    assert.ok(performance.now() - started >= 2000, 'taken over only after a full TTL');
+    assert.equal(first.lost, true, 'the holder judges its own expiry by its own clock, and gave up first');
     await first.release();
-    assert.equal(await acquireLease(dir, { requestId: 'd', logger, ttlMs: 400 }), null, 'the old holder did not release the new lease');
+    assert.equal(await acquireLease(dir, { requestId: 'd', logger, ttlMs: 2000 }), null, 'the old holder did not release the new lease');
     await second.release();
   });
 
   test('a holder whose lease was taken over learns it from its next heartbeat', async () => {
-    const holder = await acquireLease(dir, { requestId: 'slow', logger, ttlMs: 2000, heartbeatMs: 50 });
+    const holder = await acquireLease(dir, { requestId: 'slow', logger, ttlMs: 5000, heartbeatMs: 50 });
     assert.ok(holder);
-    const next = await claimLease(dir, holder.number + 1, { requestId: 'next', logger, ttlMs: 2000, heartbeatMs: 50 });
+    const next = await claimLease(dir, holder.number + 1, { requestId: 'next', logger, ttlMs: 5000, heartbeatMs: 50 });
     assert.ok(next);
-    await sleep(200);
+    for (let i = 0; i < 100 && !holder.lost; i++) await sleep(50);
     assert.equal(holder.lost, true);
     assert.equal(next.lost, false);
     await holder.release();
-    assert.equal(await acquireLease(dir, { requestId: 'probe', logger, ttlMs: 2000 }), null, 'the old holder did not release the new lease');
+    assert.equal(await acquireLease(dir, { requestId: 'probe', logger, ttlMs: 5000 }), null, 'the old holder did not release the new lease');
     await next.release();
   });
 
   test('a holder whose renewals fail stops writing (lost) before the TTL, instead of only logging', async () => {
     const lines: string[] = [];
-    const holder = await acquireLease(dir, { requestId: 'a', logger: createLogger({}, (l) => lines.push(l)), ttlMs: 400, heartbeatMs: 50, tempDir: path.join(dir, 'no-such-dir') });
+    const holder = await acquireLease(dir, { requestId: 'a', logger: createLogger({}, (l) => lines.push(l)), ttlMs: 2000, heartbeatMs: 50, tempDir: path.join(dir, 'no-such-dir') });
     assert.ok(holder);
-    await sleep(150);
     assert.equal(holder.lost, false);
+    await sleep(2000); // no renewal succeeded in a full TTL: its own deadline (1.5 s) has passed
     assert.match(lines.join('\n'), /lease heartbeat failed/);
-    await sleep(250);
     assert.equal(holder.lost, true);
     await holder.release();
   });
 
   test('the heartbeat keeps a live lease from expiring', async () => {
-    const first = await acquireLease(dir, { requestId: 'a', logger, ttlMs: 300, heartbeatMs: 50 });
+    const first = await acquireLease(dir, { requestId: 'a', logger, ttlMs: 2000, heartbeatMs: 100 });
     assert.ok(first);
-    await sleep(700);
-    assert.equal(await acquireLease(dir, { requestId: 'b', logger, ttlMs: 300 }), null);
+    await sleep(3000);
+    assert.equal(await acquireLease(dir, { requestId: 'b', logger, ttlMs: 2000 }), null);
     assert.equal(first.lost, false);
     await first.release();
   });
@@ -156,21 +156,21 @@ describe('lease', () => {
   test('a new holder keeps temp files a holder may still rename, and removes those of holders that are gone', async () => {
     const tempDir = path.join(dir, 'tmp');
     await fs.mkdir(tempDir);
-    const first = await acquireLease(dir, { requestId: 'a', logger, ttlMs: 300, heartbeatMs: 60_000, tempDir });
+    const first = await acquireLease(dir, { requestId: 'a', logger, ttlMs: 1000, heartbeatMs: 60_000, tempDir });
     assert.ok(first);
-    await sleep(350);
+    await sleep(1100);
     await fs.writeFile(path.join(tempDir, 'fresh.tmp'), 'written just now by a holder that may still rename it');
     const old = path.join(tempDir, 'old.tmp');
     await fs.writeFile(old, 'untouched for longer than the TTL');
     const past = new Date(Date.now() - 10_000);
     await fs.utimes(old, past, past);
     // The first lease expired by time: its holder may be a stalled process, so only quiet files go.
-    const second = await acquireLease(dir, { requestId: 'b', logger, ttlMs: 300, tempDir });
+    const second = await acquireLease(dir, { requestId: 'b', logger, ttlMs: 1000, tempDir });
     assert.ok(second);
     assert.deepEqual(await fs.readdir(tempDir), ['fresh.tmp']);
     await second.release();
     // A released lease: nobody is left to rename anything.
-    const third = await acquireLease(dir, { requestId: 'c', logger, ttlMs: 300, tempDir });
+    const third = await acquireLease(dir, { requestId: 'c', logger, ttlMs: 1000, tempDir });
     assert.ok(third);
     assert.deepEqual(await fs.readdir(tempDir), []);
     await third.release();
