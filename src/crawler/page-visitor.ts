@@ -79,7 +79,7 @@ export class PageVisitor {
     const pageUrl = res.url;
     // Redirected: the target is visited under its own name too, and only once.
     if (pageUrl !== url && this.state.history.has(pageUrl)) return excluded(`redirects to ${pageUrl}, already visited`);
-    const refs = extractRefs(res.body.toString('utf8'), pageUrl);
+    const refs = extractRefs(res.body, pageUrl, { nofollow: this.config.respectRobots });
     const images = await Promise.all(refs.images.map((src) => this.fetchImage(src, pageUrl)));
     if (this.signal.aborted) return postponed('run stopping');
 
