@@ -43,7 +43,17 @@ async function startNginx(root: string, prefix: string): Promise<StaticServer> {
   return { kind: `${version}, 1 worker`, url: server.url, stop: server.stop };
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.jpg': 'image/jpeg', '.png': 'image/png' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.htm': 'text/html; charset=utf-8',
+  '.jpg': 'image/jpeg',
+  '.png': 'image/png',
+  '.gif': 'image/gif',
+  '.svg': 'image/svg+xml',
+  '.css': 'text/css',
+  '.js': 'text/javascript',
+  '.txt': 'text/plain; charset=utf-8',
+};
 
 async function startNodeStatic(root: string): Promise<StaticServer> {
   const server = http.createServer((req, res) => {
