@@ -125,7 +125,8 @@ describe('RefResolver', () => {
       './a', '../a', 'a/./b', 'a/../b', 'a/..', '.', '..', '', '#only', '?only', '//other.example.org/x', 'http://EXAMPLE.com:80/x',
       'HTTPS://u:p@Example.com/x#y', 'mailto:x', 'javascript:void(0)', 'a:b', 'C:/x', '%2e%2e/x', 'a%20b', 'a b', ' padded.html ', 'a\\b',
       'a\tb', "q?it's", "it's", 'caf\u00e9', 'a"b', 'a<b>', 'a{b}', 'a`b', 'a|b', 'a^b', '/a@b!$&()*+,;=~-_.', 'x?a=%zz', '\u00a0x', 'a\nb',
-      'data:image/png;base64,AAAA', 'http://[bad', '/x#\u00e9 \u0001',
+      'data:image/png;base64,AAAA', 'http://[bad', '/x#\u00e9 \u0001', '../../a/./b/../c.html#d', 'a//../b', 'a/b/..', 'a/b/.', '/..', '../../../../x',
+      './', '../', 'a/../', '?', 'a?', '?x#y', '#', '..?q', 'x/..#f', '.?', '/.', '/./x', 'a/.../b', 'a/..b/c', 'a/.b/../c', '/a/.b/../c', 'x/.b/./c', '.b/../c', 'a/.b/x/../c', 'a/..b/../c',
     ];
     const bases = ['http://example.com/pages/index.html', 'https://example.com:8443/a/b/?q=1#f', 'http://example.com', 'http://u:p@example.com/d/', 'ftp://example.com/x/', 'https://example.com/a%20b/c'];
     for (const base of bases) {
