@@ -57,7 +57,14 @@ const TYPES: Record<string, string> = {
 
 async function startNodeStatic(root: string): Promise<StaticServer> {
   const server = http.createServer((req, res) => {
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      // A real site's broken link may carry a malformed %-sequence.
+      res.writeHead(400).end();
+      return;
+    }
     const file = path.join(root, pathname.endsWith('/') ? `${pathname}index.html` : pathname);
     if (!file.startsWith(root + path.sep)) {
       res.writeHead(404).end();
