@@ -133,7 +133,7 @@ export function siteReport(r: SiteResult): string {
     '',
     `- pages/s, ours (NAS on disk) / wget: **${fmt(ratio, 2)}×** (each round: ${perRound}), goal ≥ ${SPEED_GOAL}×: **${verdict(ratio >= SPEED_GOAL).toUpperCase()}**`,
     `- peak RSS of ours, worst of ${r.oursDisk.length + r.oursShm.length} runs: **${fmt(worstRss, 0)} MB**, goal ≤ ${RSS_GOAL_MB} MB: **${verdict(worstRss <= RSS_GOAL_MB).toUpperCase()}**`,
-    `- images found, ours / wget: ${med(r.oursDisk, (s) => s.images)} / ${med(r.wget, (s) => s.images)} (distinct contents; wget also saves images it finds in CSS, ours reads HTML only)`,
+    `- images found, ours / wget: ${med(r.oursDisk, (s) => s.images)} / ${med(r.wget, (s) => s.images)} (distinct contents; wget's -p also saves CSS backgrounds and favicons, ours reads HTML only and takes no icons)`,
     `- fsync'd state writes, median share of our on-disk run's wall time: ${fmt(r.stateWriteShare * 100, 1)}%; the same crawl with its NAS in /dev/shm: ${fmt(med(r.oursDisk, (s) => s.ms) / med(r.oursShm, (s) => s.ms), 2)}× faster`,
   ];
   for (const [name, samples] of [['wget', r.wget], ['ours on disk', r.oursDisk], ['ours in /dev/shm', r.oursShm]] as const) {
