@@ -113,7 +113,7 @@ export class PageVisitor {
     const pageUrl = res.url;
     // Redirected: the target is visited under its own name too, and only once.
     if (pageUrl !== url && state.history.has(pageUrl)) return excluded(`redirects to ${pageUrl}, already visited`);
-    const refs = extractRefs(res.body.toString('utf8'), pageUrl);
+    const refs = extractRefs(res.body, pageUrl, { nofollow: config.respectRobots });
     const links = this.keptLinks(refs.links, url);
     // The links go on the stack now, before the images, so the next page started is this page's first link. Their
     // line is synced together with the images' (one group commit); the page is done only once all are on the NAS.

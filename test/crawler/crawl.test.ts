@@ -88,6 +88,32 @@ describe('crawl of the hostile test site', () => {
     assert.equal(again.totalCrawlCount, result.totalCrawlCount);
   });
 
+  test('a modern page: <picture> sources, lazy images, og:image and image_src are saved; placeholders, SVG and nofollow are not fetched', async () => {
+    const root = await nas();
+    site.requests.length = 0;
+    const result = await crawlOnce(testConfig(site.url, root));
+    assert.equal(result.done, true);
+    const saved = new Set([...(await readManifest(root)).values()].flatMap((e) => e.sourceUrls.map((u) => new URL(u).pathname)));
+    for (const path of ['/img/picture-webp-large.png', '/img/picture-fallback.png', '/img/lazy-data-src.png', '/img/lazy-data-srcset-large.png', '/img/lazy-data-lazy-src.png', '/img/lazy-data-original.png', '/img/og.png', '/img/image-src.png', '/img/on-nofollow-page.png']) {
+      assert.ok(saved.has(path), `${path} not saved`);
+    }
+    const fetched = (path: string) => site.requests.some((r) => r.endsWith(` ${path}`));
+    for (const path of ['/img/vector.svg', '/img/spacer.gif', '/img/picture-webp-small.png', '/img/lazy-data-srcset-small.png', '/behind-rel-nofollow.html', '/behind-meta-nofollow.html']) {
+      assert.ok(!fetched(path), `${path} was fetched`);
+    }
+    assert.ok(fetched('/nofollow.html'), 'a nofollow page is itself visited; only its links are not followed');
+  });
+
+  test('with respectRobots off, nofollow links are followed', async () => {
+    const root = await nas();
+    site.requests.length = 0;
+    const result = await crawlOnce(testConfig(site.url, root, { respectRobots: false }));
+    assert.equal(result.done, true);
+    const saved = new Set([...(await readManifest(root)).values()].flatMap((e) => e.sourceUrls.map((u) => new URL(u).pathname)));
+    assert.ok(saved.has('/img/behind-rel-nofollow.png'));
+    assert.ok(saved.has('/img/behind-meta-nofollow.png'));
+  });
+
   test('many short runs end with exactly the expected images, visiting each page once', async () => {
     const root = await nas();
     site.requests.length = 0;

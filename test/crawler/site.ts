@@ -3,7 +3,9 @@
  * cycles, relative links, <base href>, fragments, redirects (one a loop, one into /private/), 404s, a 500 that
  * succeeds on retry, a response slower than the timeout, a huge page, non-HTML links, one image under two URLs,
  * images below the cutoff, a non-image served as image/png, a robots.txt that disallows /private/, and links to
- * another host.
+ * another host; and the places a modern page puts images (/modern.html: `<picture><source>`, lazy-loading attributes
+ * over placeholders, og:image, `<link rel="image_src">`) and the links a polite crawler does not follow
+ * (`rel="nofollow"`, `<meta name="robots" content="nofollow">` on /nofollow.html).
  *
  * `expectedImages` holds the sha256 of every image a correct crawl saves (with the default 10 KB cutoff).
  */
@@ -104,6 +106,44 @@ export async function noisePng(seed: number, size = 72): Promise<Buffer> {
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+/**
+ * The modern page's images, and whether a correct crawl saves them (with respectRobots on): the largest candidate
+ * of each storable `<source>` and not the SVG one, the real image behind each lazy placeholder, og:image and
+ * image_src; an image on a nofollow page is saved, the images on the pages behind nofollow links are not.
+ */
+const MODERN_IMAGES: [string, boolean][] = [
+  ['/img/picture-webp-large.png', true],
+  ['/img/picture-webp-small.png', false],
+  ['/img/picture-fallback.png', true],
+  ['/img/lazy-data-src.png', true],
+  ['/img/lazy-data-srcset-large.png', true],
+  ['/img/lazy-data-srcset-small.png', false],
+  ['/img/lazy-data-lazy-src.png', true],
+  ['/img/lazy-data-original.png', true],
+  ['/img/og.png', true],
+  ['/img/image-src.png', true],
+  ['/img/on-nofollow-page.png', true],
+  ['/img/behind-rel-nofollow.png', false],
+  ['/img/behind-meta-nofollow.png', false],
+];
+
+/** A 1×1 transparent GIF, the usual lazy-loading placeholder. A crawl must not even fetch it. */
+const SPACER_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
+const MODERN_PAGE = `<picture>
+  <source type="image/svg+xml" srcset="/img/vector.svg">
+  <source type="image/webp" srcset="/img/picture-webp-small.png 480w, /img/picture-webp-large.png 1200w">
+  <img src="/img/picture-fallback.png" alt="picture">
+</picture>
+<img src="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7" data-src="/img/lazy-data-src.png">
+<img src="/img/spacer.gif" data-srcset="/img/lazy-data-srcset-small.png 1x, /img/lazy-data-srcset-large.png 2x">
+<img src="" data-lazy-src="/img/lazy-data-lazy-src.png">
+<img data-original="/img/lazy-data-original.png">
+<a href="/nofollow.html">a page that asks not to be followed</a>
+<a rel="external nofollow" href="/behind-rel-nofollow.html">nofollow link</a>`;
+
+const MODERN_HEAD = '<meta property="og:image" content="/img/og.png"><link rel="image_src" href="/img/image-src.png">';
+
 function html(title: string, body: string, head = ''): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}</head><body><h1>${title}</h1>${body}</body></html>`;
 }
@@ -140,6 +180,8 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
     // Linked with <a href>, not <img>, and served without an image Content-Type: an image by its bytes alone.
     await addImage('/photos/full-size', await noisePng(999_010), true);
     await addImage('/img/old.bmp', bmp(), false);
+    for (const [k, [path, wanted]] of MODERN_IMAGES.entries()) await addImage(path, await noisePng(999_100 + k), wanted);
+    images.set('/img/spacer.gif', SPACER_GIF);
   }
 
   const requests: string[] = [];
@@ -172,6 +214,7 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
           '/files/report.pdf',
           '/private/secret.html',
           '/base/index.html',
+          '/modern.html',
           `${origin.replace('127.0.0.1', 'localhost')}/page/0.html`,
           'mailto:someone@example.com',
           'javascript:void(0)',
@@ -248,6 +291,14 @@ export async function startTestSite(options: SiteOptions = {}): Promise<TestSite
         return send(200, 'image/png', html('not an image', 'x'.repeat(20_000)));
       case '/private/secret.html':
         return send(200, 'text/html', html('secret', '<img src="/private/secret.png">'));
+      case '/modern.html':
+        return send(200, 'text/html', html('modern', MODERN_PAGE, MODERN_HEAD));
+      case '/nofollow.html':
+        return send(200, 'text/html', html('nofollow', '<img src="/img/on-nofollow-page.png"><a href="/behind-meta-nofollow.html">not followed</a>', '<meta name="robots" content="noindex, nofollow">'));
+      case '/behind-meta-nofollow.html':
+        return send(200, 'text/html', html('behind meta nofollow', '<img src="/img/behind-meta-nofollow.png">'));
+      case '/behind-rel-nofollow.html':
+        return send(200, 'text/html', html('behind rel nofollow', '<img src="/img/behind-rel-nofollow.png">'));
       case '/base/index.html':
         return send(200, 'text/html', html('base', '<a href="4.html">4 via base</a><img src="../img/on-base.png">', '<base href="/page/">'));
       default:
