@@ -97,12 +97,18 @@ function timing(options: LeaseOptions) {
 
 const isMissing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
 
+/**
+ * Journal segments in the same folder carry the number of the lease that wrote them (state-store.ts). Numbering
+ * continues above them, so lease files removed by hand can never make a new holder look older than the state.
+ */
+const SEGMENT_FILE = /^journal\.\d+\.(\d+)(?:\.\d+)?$/;
+
 /** The names in `dir` and the highest lease number among them. */
 async function listLeases(dir: string): Promise<{ names: string[]; latest: number }> {
   const names = await fs.readdir(dir);
   let latest = 0;
   for (const name of names) {
-    const m = LEASE_FILE.exec(name);
+    const m = LEASE_FILE.exec(name) ?? SEGMENT_FILE.exec(name);
     if (m) latest = Math.max(latest, Number(m[1]));
   }
   return { names, latest };

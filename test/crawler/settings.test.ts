@@ -94,3 +94,21 @@ describe('state format version (issue 11 §6)', () => {
     }
   });
 });
+
+describe('lease files removed by hand', () => {
+  test('the next run takes a lease numbered above every journal segment, and goes on', async () => {
+    const site = await startTestSite({ features: false, pages: 7, imagesPerPage: 1 });
+    try {
+      const root = await nasFolders.make();
+      const stateDir = path.join(root, 'crawl-state');
+      for (let run = 0; run < 3; run++) assert.equal((await crawlOnce(testConfig(site.url, root, { numberOfPages: 2 }))).error, undefined);
+      for (const name of await fs.readdir(stateDir)) if (name.startsWith('lease.')) await fs.rm(path.join(stateDir, name));
+      const after = await crawlOnce(testConfig(site.url, root));
+      assert.equal(after.error, undefined);
+      assert.equal(after.done, true);
+      assert.equal((await savedImages(root)).size, site.expectedImages.size);
+    } finally {
+      await site.close();
+    }
+  });
+});
