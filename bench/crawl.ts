@@ -1,13 +1,17 @@
 /**
  * npm run bench:crawl — a generated static site (≥ 5,000 pages, ≥ 2,000 images) served on 127.0.0.1, crawled by
- * `wget -r -l inf -np -p` and by `fc-nas-images crawl` runs repeated until done; then the resume cost of a large
- * crawl state (cold load time and peak RSS). Prints the tables and writes bench/results/crawl.md.
+ * `wget -r -l inf -np -p` and by `fc-nas-images crawl` runs repeated until done; then real documentation sites
+ * packaged in Debian (bench/crawl/doc-sites.ts; `BENCH_SITES=python,apache,...` picks them, `all` is every set on
+ * one host); then the resume cost of a large crawl state (cold load time and peak RSS). Prints the tables and
+ * writes bench/results/crawl.md.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { combinedSite, DOC_SITES, ensureInstalled, type DocSite } from './crawl/doc-sites';
 import { crawlUntilDone, type CrawlRun, type CrawlSeries } from './crawl/ours';
+import { benchSite, siteReport } from './crawl/real-sites';
 import { resumeCost } from './crawl/resume-cost';
 import { generateSite } from './crawl/site';
 import { startStaticServer } from './crawl/static-server';
@@ -84,6 +88,22 @@ function runsTable(rounds: Round[]): string {
   return `${table}\n\nPer-run state-write overhead: median ${fmt(medianWrite, 0)} ms, ${fmt(medianShare * 100, 1)}% of a run (journal appends with fsync, compactions, manifest appends; they overlap the fetching, so the share is of the run's wall time, not added to it).`;
 }
 
+const REAL_SITES_NOTE = `Debian's HTML documentation packages, served from their installed folders on 127.0.0.1. Per site, alternating rounds of: wget with its mirror in /dev/shm (its best case); ours, one \`fc-nas-images crawl\` invocation with ample budget at the default concurrency, NAS folder on disk; and the same with the NAS folder in /dev/shm. Medians of the rounds; peak RSS is the worst round. Two shared cores: other helpers' work may have loaded the machine, so compare within a table.`;
+
+const DEFAULT_SITES = 'python,apache,eigen,boost,all';
+
+/** The real sites named in BENCH_SITES, each benched in its own alternating rounds. */
+async function realSites(names: string[], rounds: number, work: string): Promise<string> {
+  const singles = Object.entries(DOC_SITES).filter(([key]) => key !== 'debian-reference').map(([, site]) => site);
+  const unknown = names.filter((n) => n !== 'all' && !DOC_SITES[n]);
+  if (unknown.length) throw new Error(`BENCH_SITES: unknown site ${unknown.join(', ')} (known: ${Object.keys(DOC_SITES).join(', ')}, all)`);
+  const sites: DocSite[] = names.map((n) => (n === 'all' ? combinedSite(singles, path.join(work, 'all')) : DOC_SITES[n]));
+  ensureInstalled(names.flatMap((n) => (n === 'all' ? singles : [DOC_SITES[n]])));
+  const reports: string[] = [];
+  for (const site of sites) reports.push(siteReport(await benchSite(site, rounds, work)));
+  return reports.join('\n\n');
+}
+
 runBench('crawl', async () => {
   const smoke = isSmoke();
   const pages = smoke ? 40 : envNumber('BENCH_PAGES', 5000);
@@ -116,8 +136,10 @@ runBench('crawl', async () => {
     } finally {
       await server.stop();
     }
+    const names = (smoke ? 'debian-reference' : process.env.BENCH_SITES || DEFAULT_SITES).split(',').map((n) => n.trim());
+    const real = await realSites(names, roundCount, work);
     const siteLine = `Site: ${site.pages} pages, ${site.images} JPEGs (${fmt(site.imageBytes / 1e6, 0)} MB, 96×64 to 1600×1067), served by ${server.kind} on 127.0.0.1. Our crawler: \`fc-nas-images crawl\` (the package bin), ${pagesPerRun} pages per run, payload ${JSON.stringify(PAYLOAD)}, cutoff 0 so that both save every image.`;
-    publish('crawl', `## Crawl: fc-nas-images vs wget\n\n${machineHeader()}\n\n${siteLine}\n\n${comparison(rounds)}\n\n${runsTable(rounds)}\n\n### Resume cost\n\n${await resumeCost()}\n`);
+    publish('crawl', `## Crawl: fc-nas-images vs wget\n\n${machineHeader()}\n\n${siteLine}\n\n${comparison(rounds)}\n\n${runsTable(rounds)}\n\n### Real sites\n\n${REAL_SITES_NOTE}\n\n${real}\n\n### Resume cost\n\n${await resumeCost()}\n`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -14,8 +14,9 @@ pkg-config --exists opencv4 2>/dev/null || missing+=(libopencv-dev)
 [ -f /usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml ] || missing+=(opencv-data)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 if [ "$want_test" = 1 ]; then
-  # The browser test, the bench smoke tests (Python baseline, wget; nginx is optional) and the clean-rootfs package check.
-  for pkg in chromium python3-opencv python3-wand wget debootstrap; do
+  # The browser test, the bench smoke tests (Python baseline, wget, GNU time, a real documentation site; nginx is
+  # optional) and the clean-rootfs package check.
+  for pkg in chromium python3-opencv python3-wand wget time debian-reference-en debootstrap; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done
 fi

@@ -43,11 +43,28 @@ async function startNginx(root: string, prefix: string): Promise<StaticServer> {
   return { kind: `${version}, 1 worker`, url: server.url, stop: server.stop };
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.jpg': 'image/jpeg', '.png': 'image/png' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.htm': 'text/html; charset=utf-8',
+  '.jpg': 'image/jpeg',
+  '.png': 'image/png',
+  '.gif': 'image/gif',
+  '.svg': 'image/svg+xml',
+  '.css': 'text/css',
+  '.js': 'text/javascript',
+  '.txt': 'text/plain; charset=utf-8',
+};
 
 async function startNodeStatic(root: string): Promise<StaticServer> {
   const server = http.createServer((req, res) => {
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      // A real site's broken link may carry a malformed %-sequence.
+      res.writeHead(400).end();
+      return;
+    }
     const file = path.join(root, pathname.endsWith('/') ? `${pathname}index.html` : pathname);
     if (!file.startsWith(root + path.sep)) {
       res.writeHead(404).end();

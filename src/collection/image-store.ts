@@ -23,6 +23,8 @@ export interface StoredImage {
 export async function storeImage(rootDir: string, body: Buffer): Promise<Result<StoredImage>> {
   const ext = sniffImageType(body);
   if (!ext) return err('not an image (its first bytes match no known image format)');
+  // libvips as sharp ships it has no BMP loader: such a file could be neither checked nor shown by the image function.
+  if (ext === 'bmp') return err('a BMP image, not saved: the installed sharp cannot decode BMP');
   let width: number | undefined;
   let height: number | undefined;
   try {

@@ -1,12 +1,24 @@
-/** Finds the links and images of an HTML page, resolved against `<base href>` and the page URL and normalised. */
-import * as cheerio from 'cheerio';
-import { normaliseUrl } from './url';
+/**
+ * Finds the links and images of an HTML page, resolved against `<base href>` and the page URL and normalised.
+ * It streams through htmlparser2's tokenizer and builds no DOM: a crawler needs the attributes of a handful of
+ * tags, not a document (cheerio stays for whatever does need one).
+ */
+import { Parser } from 'htmlparser2';
+import { RefResolver } from './url';
 
 export interface PageRefs {
-  /** Distinct page links in document order. */
+  /** Distinct page links in document order (`<a href>`, also when it names an image file: the response decides). */
   links: string[];
-  /** Distinct image URLs in document order: each `<img src>` and the largest candidate of its `srcset`. */
+  /**
+   * Distinct image URLs in document order: `<img src>` and the largest `srcset` candidate, lazy-loading attributes,
+   * the largest candidate of each storable `<picture><source>`, `og:image` and `<link rel="image_src">`.
+   */
   images: string[];
+}
+
+export interface ExtractOptions {
+  /** Drop `rel="nofollow"` links, and every link when `<meta name="robots">` says nofollow or none. */
+  nofollow?: boolean;
 }
 
 /**
@@ -31,29 +43,104 @@ export function largestSrcsetCandidate(srcset: string): string | null {
   return best?.url ?? null;
 }
 
-/**
- * cheerio with its htmlparser2 back end: about three times faster than parse5 on crawled pages (bench/crawl), and
- * a crawler only needs the attributes of three tags, not the spec's tree repairs. One query keeps document order.
- */
-export function extractRefs(html: string, pageUrl: string): PageRefs {
-  const $ = cheerio.load(html, { xml: { xmlMode: false, decodeEntities: true } }, false);
-  const elements = $('base[href], a[href], img').toArray();
-  const baseHref = elements.find((el) => el.name === 'base')?.attribs.href;
-  const base = (baseHref && normaliseUrl(baseHref, pageUrl)) || pageUrl;
+/** `<source type>` values the image store accepts (src/collection/image-type.ts); SVG and JPEG XL are not among them. */
+const STORABLE_TYPES = new Set(['image/jpeg', 'image/jpg', 'image/pjpeg', 'image/png', 'image/apng', 'image/gif', 'image/webp', 'image/avif', 'image/bmp', 'image/tiff']);
 
-  const links = new Set<string>();
-  const images = new Set<string>();
-  for (const { name, attribs } of elements) {
-    if (name === 'a') {
-      const url = normaliseUrl(attribs.href, base);
-      if (url) links.add(url);
-    } else if (name === 'img') {
-      const largest = attribs.srcset ? largestSrcsetCandidate(attribs.srcset) : null;
-      for (const ref of [attribs.src, largest]) {
-        const url = ref ? normaliseUrl(ref, base) : null;
-        if (url) images.add(url);
-      }
+/** Attributes lazy-loading scripts read the real image from. */
+const LAZY_SRC = ['data-src', 'data-lazy-src', 'data-original'] as const;
+
+/**
+ * A `src` that only holds the place of a lazy-loaded image: empty, a data: URI (a 1×1 GIF or PNG inline), or a
+ * well-known spacer file name. It is not fetched when the element names its real image in a lazy attribute.
+ */
+const PLACEHOLDER_SRC = /^\s*(?:$|data:|\S*\/(?:blank|spacer|pixel|transparent|placeholder|empty|1x1|grey|gray|lazy|loading)[\w-]*\.gif(?:[?#]|$))/i;
+
+const tokens = (value: string | undefined) => (value ? value.toLowerCase().split(/\s+/) : []);
+
+/** Raw references in document order; resolved at the end, when `<base href>` and the robots meta are known. */
+class RefCollector {
+  readonly links: string[] = [];
+  readonly images: string[] = [];
+  baseHref: string | undefined;
+  metaNofollow = false;
+  private pictureDepth = 0;
+
+  constructor(private readonly nofollow: boolean) {}
+
+  onopentag(name: string, attribs: Record<string, string>): void {
+    switch (name) {
+      case 'a':
+        if (attribs.href !== undefined && !(this.nofollow && tokens(attribs.rel).includes('nofollow'))) this.links.push(attribs.href);
+        return;
+      case 'img':
+        return this.img(attribs);
+      case 'picture':
+        this.pictureDepth++;
+        return;
+      case 'source':
+        if (this.pictureDepth > 0 && (!attribs.type || STORABLE_TYPES.has(attribs.type.trim().toLowerCase()))) {
+          this.srcset(attribs.srcset);
+          this.srcset(attribs['data-srcset']);
+        }
+        return;
+      case 'base':
+        if (this.baseHref === undefined && attribs.href !== undefined) this.baseHref = attribs.href;
+        return;
+      case 'meta':
+        return this.meta(attribs);
+      case 'link':
+        if (attribs.href && tokens(attribs.rel).includes('image_src')) this.images.push(attribs.href);
+        return;
     }
   }
-  return { links: [...links], images: [...images] };
+
+  onclosetag(name: string): void {
+    if (name === 'picture' && this.pictureDepth > 0) this.pictureDepth--;
+  }
+
+  private img(attribs: Record<string, string>): void {
+    const lazy = LAZY_SRC.filter((key) => attribs[key]);
+    const isLazy = lazy.length > 0 || !!attribs['data-srcset'];
+    const src = attribs.src;
+    if (src && !(isLazy && PLACEHOLDER_SRC.test(src))) this.images.push(src);
+    this.srcset(attribs.srcset);
+    if (!isLazy) return;
+    for (const key of lazy) this.images.push(attribs[key]);
+    this.srcset(attribs['data-srcset']);
+  }
+
+  private srcset(value: string | undefined): void {
+    const largest = value ? largestSrcsetCandidate(value) : null;
+    if (largest) this.images.push(largest);
+  }
+
+  private meta(attribs: Record<string, string>): void {
+    const property = attribs.property?.trim().toLowerCase();
+    if ((property === 'og:image' || property === 'og:image:url' || property === 'og:image:secure_url') && attribs.content) this.images.push(attribs.content);
+    if (attribs.name?.trim().toLowerCase() === 'robots') {
+      const directives = tokens(attribs.content?.replace(/,/g, ' '));
+      if (directives.includes('nofollow') || directives.includes('none')) this.metaNofollow = true;
+    }
+  }
+}
+
+function resolveAll(refs: string[], resolver: RefResolver): string[] {
+  const seen = new Set<string>();
+  for (const ref of refs) {
+    const url = resolver.resolve(ref);
+    if (url) seen.add(url);
+  }
+  return [...seen];
+}
+
+/** `html` may be the response body as it came: a Buffer is decoded as UTF-8. */
+export function extractRefs(html: string | Buffer, pageUrl: string, options: ExtractOptions = {}): PageRefs {
+  const collector = new RefCollector(options.nofollow ?? false);
+  const parser = new Parser(collector, { decodeEntities: true });
+  parser.end(typeof html === 'string' ? html : html.toString('utf8'));
+
+  const base = (collector.baseHref && new RefResolver(pageUrl).resolve(collector.baseHref)) || pageUrl;
+  const resolver = new RefResolver(base);
+  const links = options.nofollow && collector.metaNofollow ? [] : resolveAll(collector.links, resolver);
+  return { links, images: resolveAll(collector.images, resolver) };
 }

@@ -1,13 +1,15 @@
 /**
  * HTTP GET for the crawler: an undici pool with connect/headers/body timeouts, bounded concurrency, redirects
  * followed by hand (so every hop passes the SSRF guard and the caller's hop check), byte caps on the decoded
- * body, and retries with backoff for transient failures (5xx, 429, timeouts, resets).
+ * body, retries with backoff for transient failures (5xx, 429, 408, timeouts, resets), per-host pacing (host-pacer.ts)
+ * before every exchange, and conditional GET when the caller knows a response's validators.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { Agent, request } from 'undici';
 import { Semaphore } from '../util/semaphore';
+import { HostPacer, parseRetryAfter } from './host-pacer';
 import { addressChecker, guardedLookup, refuseLiteralHost, RefusedAddressError, type AddressPolicy } from './ssrf';
 import { normaliseUrl } from './url';
 
@@ -19,6 +21,12 @@ export interface FetcherOptions {
   allowPrivateNetworks: AddressPolicy;
   /** Aborts everything in flight when the run must stop. */
   signal: AbortSignal;
+  /** Minimum gap between two requests to one host, ms (payload `hostDelayMs`). */
+  hostDelayMs?: number;
+  /** Cap on a robots.txt `Crawl-delay`, ms (payload `maxCrawlDelay`). */
+  maxCrawlDelay?: number;
+  /** Epoch ms after which no request waits for its host: such a request is deferred, not made. */
+  stopRequestsAt?: number;
 }
 
 export interface GetOptions {
@@ -34,12 +42,44 @@ export interface GetOptions {
   accept?: string;
 }
 
+/** What a response said about its version, for a later conditional GET. */
+export interface Validators {
+  etag?: string;
+  lastModified?: string;
+}
+
 export type FetchOutcome =
-  | { ok: true; url: string; status: number; contentType: string; body: Buffer }
-  | { ok: false; reason: string; status?: number; tooSmall?: boolean };
+  | { ok: true; notModified?: undefined; url: string; status: number; contentType: string; body: Buffer; validators: Validators }
+  | FetchFailure;
+
+export interface FetchFailure {
+  ok: false;
+  reason: string;
+  status?: number;
+  tooSmall?: boolean;
+  /** 5xx, 429, 408, a timeout, a reset, or deferred by the host's pacing: worth another attempt later. */
+  transient?: boolean;
+  /** The host asked (Retry-After) or its pacing needs this long before the next request, ms. */
+  retryAfterMs?: number;
+  /** The (next) request was not made: the host's pause or pacing would have passed `stopRequestsAt`. */
+  deferred?: boolean;
+}
+
+/** A 304 to a conditional GET: the known version is current; no body was read. */
+export interface NotModified {
+  ok: true;
+  notModified: true;
+  url: string;
+  status: 304;
+  validators: Validators;
+}
 
 /** One HTTP exchange: an outcome, or a redirect to follow. */
-type Exchange = FetchOutcome | { redirect: string; status: number };
+type Exchange = FetchOutcome | NotModified | { redirect: string; status: number };
+
+interface RequestOptions extends GetOptions {
+  validators?: Validators;
+}
 
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -49,16 +89,29 @@ class FetchError extends Error {
     message: string,
     readonly status?: number,
     readonly transient = false,
+    /** Set for 429 and 503: the host is paused by the fetcher for Retry-After, or else for the backoff. */
+    readonly pausedHost?: { url: string; retryAfterMs?: number },
   ) {
     super(message);
   }
 }
 
+/** The host's pacing would pass the run's stop: the request is not made. */
+class DeferredError extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super(`not requested: its host is not free again for ${Math.ceil(retryAfterMs / 1000)} s, past the run's end`);
+  }
+}
+
+/** Network failures that a later attempt may not meet: resets, refusals, timeouts, DNS that did not answer. */
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EAI_FAIL', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN']);
+
 function isTransient(e: unknown): boolean {
   if (e instanceof FetchError) return e.transient;
-  if (e instanceof RefusedAddressError) return false;
+  if (e instanceof DeferredError) return true;
+  if (e instanceof RefusedAddressError || (e as { cause?: unknown }).cause instanceof RefusedAddressError) return false;
   const code = String((e as { code?: unknown }).code ?? '');
-  return code.startsWith('UND_ERR_') || ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'].includes(code);
+  return code.startsWith('UND_ERR_') || TRANSIENT_CODES.has(code);
 }
 
 function reasonOf(e: unknown): string {
@@ -71,8 +124,10 @@ export class Fetcher {
   private readonly agent: Agent;
   private readonly limit: Semaphore;
   private readonly check: (address: string) => string | null;
+  readonly pacer: HostPacer;
 
   constructor(private readonly options: FetcherOptions) {
+    this.pacer = new HostPacer({ hostDelayMs: options.hostDelayMs ?? 0, maxCrawlDelayMs: options.maxCrawlDelay ?? 10_000, stopAt: options.stopRequestsAt });
     this.check = addressChecker(options.allowPrivateNetworks);
     this.agent = new Agent({
       connect: { timeout: Math.min(5_000, options.requestTimeoutMs), lookup: guardedLookup(this.check) },
@@ -83,17 +138,40 @@ export class Fetcher {
     this.limit = new Semaphore(options.concurrency);
   }
 
+  /** A GET. Without validators a 304 is never asked for, so it is never a NotModified. */
   async get(url: string, options: GetOptions): Promise<FetchOutcome> {
+    return (await this.request(url, options)) as FetchOutcome;
+  }
+
+  /** A conditional GET: `If-None-Match` / `If-Modified-Since` from the validators; a 304 is a NotModified. */
+  async revalidate(url: string, validators: Validators, options: GetOptions): Promise<FetchOutcome | NotModified> {
+    return this.request(url, { ...options, validators });
+  }
+
+  private async request(url: string, options: RequestOptions): Promise<FetchOutcome | NotModified> {
+    let previous: FetchError | undefined;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.followRedirects(url, options);
       } catch (e) {
         if (this.options.signal.aborted) return { ok: false, reason: 'aborted: the run reached its deadline' };
+        if (e instanceof DeferredError) {
+          const reason = previous ? `${previous.message}, then ${e.message}` : e.message;
+          return { ok: false, reason, status: previous?.status, transient: true, retryAfterMs: e.retryAfterMs, deferred: true };
+        }
+        if (e instanceof FetchError) previous = e;
+        const backoffMs = 250 * 2 ** attempt * (0.5 + Math.random());
+        const paused = e instanceof FetchError ? e.pausedHost : undefined;
+        // 429/503 slow the whole host down, so its other pages and images wait as well instead of using up retries.
+        if (paused) this.pacer.pause(paused.url, paused.retryAfterMs ?? backoffMs);
         if (!isTransient(e) || attempt >= this.options.retries) {
           const tries = attempt + 1;
-          return { ok: false, reason: `${reasonOf(e)}${tries > 1 ? ` (after ${tries} attempts)` : ''}`, status: (e as FetchError).status };
+          const failure: FetchFailure = { ok: false, reason: `${reasonOf(e)}${tries > 1 ? ` (after ${tries} attempts)` : ''}`, status: (e as FetchError).status };
+          if (isTransient(e)) failure.transient = true;
+          if (paused?.retryAfterMs !== undefined) failure.retryAfterMs = paused.retryAfterMs;
+          return failure;
         }
-        await sleep(250 * 2 ** attempt * (0.5 + Math.random()), undefined, { signal: this.options.signal }).catch(() => undefined);
+        if (!paused) await sleep(backoffMs, undefined, { signal: this.options.signal }).catch(() => undefined);
       }
     }
   }
@@ -102,14 +180,19 @@ export class Fetcher {
     await this.agent.close();
   }
 
-  private async followRedirects(start: string, options: GetOptions): Promise<FetchOutcome> {
+  private async followRedirects(start: string, options: RequestOptions): Promise<FetchOutcome | NotModified> {
     const seen = new Set<string>();
     let url = start;
     for (let hop = 0; ; hop++) {
       const refusal = refuseLiteralHost(new URL(url).hostname, this.check);
       if (refusal) throw new FetchError(refusal);
       seen.add(url);
-      const exchange = await this.limit.use(() => this.exchange(url, options));
+      const exchange = await this.limit.use(async () => {
+        // Paced inside the fetch slot, so the start the pacer records is when the request really goes out.
+        const turn = await this.pacer.turn(url, this.options.signal);
+        if (!turn.ok) throw new DeferredError(turn.retryAfterMs);
+        return this.exchange(url, options);
+      });
       if (!('redirect' in exchange)) return exchange;
       const { redirect: next, status } = exchange;
       if (seen.has(next)) throw new FetchError(`redirect loop at ${next}`, status);
@@ -121,7 +204,7 @@ export class Fetcher {
   }
 
   /** One request and its response, holding a fetch slot throughout. */
-  private async exchange(url: string, options: GetOptions): Promise<Exchange> {
+  private async exchange(url: string, options: RequestOptions): Promise<Exchange> {
     // A real timer, not AbortSignal.timeout(): inside AbortSignal.any() nothing references that signal, so it
     // could be garbage-collected before firing, and a slow-loris body then held the page until the run's hard stop.
     const limitMs = this.options.requestTimeoutMs * 3;
@@ -132,7 +215,13 @@ export class Fetcher {
         dispatcher: this.agent,
         method: 'GET',
         signal: AbortSignal.any([this.options.signal, hopTimeout.signal]),
-        headers: { 'user-agent': this.options.userAgent, accept: options.accept ?? '*/*', 'accept-encoding': 'gzip, deflate, br' },
+        headers: {
+          'user-agent': this.options.userAgent,
+          accept: options.accept ?? '*/*',
+          'accept-encoding': 'gzip, deflate, br',
+          ...(options.validators?.etag ? { 'if-none-match': options.validators.etag } : {}),
+          ...(options.validators?.lastModified ? { 'if-modified-since': options.validators.lastModified } : {}),
+        },
       });
       const { statusCode, headers } = response;
       const header = (name: string) => {
@@ -145,7 +234,19 @@ export class Fetcher {
         if (!next) throw new FetchError(`redirect to an unsupported URL ${JSON.stringify(header('location'))}`, statusCode);
         return { redirect: next, status: statusCode };
       }
-      if (statusCode >= 500 || statusCode === 429) {
+      const validators = (): Validators => ({
+        ...(header('etag') ? { etag: header('etag') } : {}),
+        ...(header('last-modified') ? { lastModified: header('last-modified') } : {}),
+      });
+      if (statusCode === 304 && options.validators) {
+        discard(response.body);
+        return { ok: true, notModified: true, url, status: 304, validators: { ...options.validators, ...validators() } };
+      }
+      if (statusCode === 429 || statusCode === 503) {
+        discard(response.body);
+        throw new FetchError(`HTTP ${statusCode}`, statusCode, true, { url, retryAfterMs: parseRetryAfter(header('retry-after')) });
+      }
+      if (statusCode >= 500 || statusCode === 408) {
         discard(response.body);
         throw new FetchError(`HTTP ${statusCode}`, statusCode, true);
       }
@@ -167,7 +268,7 @@ export class Fetcher {
       if (options.minBytes !== undefined && body.length < options.minBytes) {
         return { ok: false, reason: `smaller than the cutoff (${body.length} bytes)`, tooSmall: true };
       }
-      return { ok: true, url, status: statusCode, contentType, body };
+      return { ok: true, url, status: statusCode, contentType, body, validators: validators() };
     } finally {
       clearTimeout(timer);
     }

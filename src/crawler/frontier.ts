@@ -2,6 +2,7 @@
  * The work items: pages found but not yet visited, without duplicates.
  * "dfs" takes the last found first (a stack); a page found again while waiting moves to the top, so the visiting
  * order is that of a true depth-first search. "bfs" takes the oldest first and leaves a page found again in place.
+ * A taken page leaves the stack; if it is not finished by the end of its run it goes back on top (putBackTaken).
  */
 export type CrawlOrder = 'dfs' | 'bfs';
 
@@ -15,9 +16,10 @@ export class Frontier {
   private items: FrontierItem[] = [];
   private head = 0;
   private readonly live = new Map<string, FrontierItem>();
-  /** Taken and being visited: not pushed again when another page links to them meanwhile. */
-  private readonly taken = new Set<string>();
+  /** Taken and not finished, in the order they were taken: not pushed again while being visited. */
+  private readonly taken = new Map<string, FrontierItem>();
 
+  /** Waiting pages (taken ones not counted). */
   get size(): number {
     return this.live.size;
   }
@@ -31,9 +33,13 @@ export class Frontier {
     return this.taken.has(url);
   }
 
+  depthOf(url: string): number | undefined {
+    return this.live.get(url)?.depth;
+  }
+
   /**
-   * Adds a page; returns the item to record when the frontier changed, or null. With `moveToTop` (dfs, and
-   * replaying a journal) a page already waiting moves to the top, keeping its smaller depth.
+   * Adds a page; returns the item when the frontier changed, or null. With `moveToTop` (dfs, and replaying a
+   * journal) a page already waiting moves to the top, keeping its smaller depth.
    */
   push(url: string, depth: number, moveToTop: boolean): FrontierItem | null {
     if (this.taken.has(url)) return null;
@@ -45,12 +51,27 @@ export class Frontier {
     return item;
   }
 
+  /**
+   * True when pushing these pages (in this order, with moveToTop) would leave the frontier as it is: they all wait
+   * already, at no greater depth, and are its top entries in the order the pushes would leave them.
+   */
+  unchangedByPushing(urls: string[], depth: number): boolean {
+    let i = urls.length - 1;
+    for (let at = this.items.length - 1; i >= 0 && at >= this.head; at--) {
+      const item = this.items[at];
+      if (this.live.get(item.url) !== item) continue;
+      if (item.url !== urls[i] || item.depth > depth) return false;
+      i--;
+    }
+    return i < 0;
+  }
+
   take(order: CrawlOrder): FrontierItem | undefined {
     while (this.head < this.items.length) {
       const item = order === 'dfs' ? this.items.pop()! : this.items[this.head++];
       if (this.live.get(item.url) === item) {
         this.live.delete(item.url);
-        this.taken.add(item.url);
+        this.taken.set(item.url, item);
         this.compactIfSparse();
         return item;
       }
@@ -58,16 +79,27 @@ export class Frontier {
     return undefined;
   }
 
-  /** A page was visited (or given up): it leaves the frontier for good. */
+  /** Takes a named page (replaying a journal); false when it is not waiting. */
+  takeUrl(url: string): boolean {
+    const item = this.live.get(url);
+    if (!item) return false;
+    this.live.delete(url);
+    this.taken.set(url, item);
+    this.compactIfSparse();
+    return true;
+  }
+
+  /** A page was visited, given up or moved elsewhere: it leaves the frontier. */
   remove(url: string): void {
     this.taken.delete(url);
     if (this.live.delete(url)) this.compactIfSparse();
   }
 
-  /** A taken page that was not visited goes back, on top in dfs, as if it had never been taken. */
-  putBack(item: FrontierItem): void {
-    this.taken.delete(item.url);
-    this.push(item.url, item.depth, false);
+  /** Taken pages that were not finished go back, in the order they were taken (so the last taken is on top in dfs). */
+  putBackTaken(): void {
+    const items = [...this.taken.values()];
+    this.taken.clear();
+    for (const item of items) this.push(item.url, item.depth, true);
   }
 
   /** Live items, oldest first: the order a snapshot stores and a replay restores. */

@@ -1,152 +1,239 @@
 /**
- * Visits one page: robots check, fetch, links into the frontier, images onto the NAS. It returns what the page
- * changed (journal lines and manifest lines) for the run to commit in one go; one bad link or image never
- * aborts the page.
+ * Visits one page: robots check, fetch, links onto the frontier as soon as the HTML is parsed, then images onto
+ * the NAS. Each step's journal and manifest lines are handed to the run's group commit as the step completes, so
+ * a page cut off by the deadline or a crash keeps what it did: the next attempt fetches only what is left.
+ * One bad link or image never aborts the page.
  */
 import type { Logger } from '../log';
-import type { Fetcher } from './fetcher';
+import { nextAttemptAt } from './backoff';
+import type { FetchOutcome, Fetcher } from './fetcher';
 import { extractRefs } from './extract';
 import type { FrontierItem } from './frontier';
 import { storeImage } from '../collection/image-store';
+import { sniffImageType } from '../collection/image-type';
 import type { ManifestLine } from '../collection/manifest';
 import type { CrawlConfig } from './payload';
 import type { RobotsRules } from './robots';
 import { inScope } from './scope';
 import type { CrawlState } from './state';
 
-export type PageOutcome =
-  | { kind: 'done'; journal: string[]; manifest: ManifestLine[]; errors: string[]; imagesSaved: number }
-  /** Not visited now (robots.txt unavailable, or the run is stopping): the page stays in the frontier. */
-  | { kind: 'postponed' };
+/** What a step changed, for the run to commit: journal lines, then manifest lines (written first), then error lines. */
+export interface Changes {
+  journal: string[];
+  manifest?: ManifestLine[];
+  errors?: string[];
+}
+
+/** Settles once the changes are on the NAS. */
+export type Commit = (changes: Changes) => Promise<void>;
+
+/** finished: the page has its outcome (visited, failed, excluded or waiting); unfinished: the run stopped first. */
+export type PageOutcome = 'finished' | 'unfinished';
 
 const HTML_TYPES = /^(text\/html|application\/xhtml\+xml)\b/i;
 const ROBOTS_UNAVAILABLE = "its host's robots.txt is unavailable";
+
+export interface VisitorContext {
+  config: CrawlConfig;
+  state: CrawlState;
+  fetcher: Fetcher;
+  robots: RobotsRules | null;
+  signal: AbortSignal;
+  logger: Logger;
+  commit: Commit;
+  /** The clock that retry times are set by. */
+  now: () => number;
+  /** Called when links were pushed, so the run can start the new top of the stack at once. */
+  onLinks: () => void;
+}
 
 export class PageVisitor {
   private readonly seed: URL;
   /** Image URLs being fetched by some page of this run, so two pages never fetch the same one at once. */
   private readonly imagesInFlight = new Set<string>();
 
-  constructor(
-    private readonly config: CrawlConfig,
-    private readonly state: CrawlState,
-    private readonly fetcher: Fetcher,
-    private readonly robots: RobotsRules | null,
-    private readonly signal: AbortSignal,
-    private readonly logger: Logger,
-  ) {
-    this.seed = new URL(config.url);
+  constructor(private readonly ctx: VisitorContext) {
+    this.seed = new URL(ctx.config.url);
   }
 
   async visit(item: FrontierItem): Promise<PageOutcome> {
-    const { url } = item;
-    const done = (journal: string[], errors: string[] = []): PageOutcome => ({ kind: 'done', journal, manifest: [], errors, imagesSaved: 0 });
+    const { url, depth } = item;
+    const { config, state, commit, logger } = this.ctx;
+    const finish = async (line: string, error?: string): Promise<PageOutcome> => {
+      await commit({ journal: [line], errors: error ? [`${url}: ${error}`] : [] });
+      return 'finished';
+    };
     // With debug, every page gets a line, whatever became of it; a failed page is logged as a warning anyway.
     const excluded = (reason: string) => {
-      if (this.config.debug) this.logger.info('page excluded', { url, depth: item.depth, reason });
-      return done([this.state.excluded(url, reason)]);
+      if (config.debug) logger.info('page excluded', { url, depth, reason });
+      return finish(state.excluded(url, reason));
     };
-    const postponed = (reason: string): PageOutcome => {
-      if (this.config.debug) this.logger.info('page postponed', { url, depth: item.depth, reason });
-      return { kind: 'postponed' };
+    const failed = (reason: string) => {
+      logger.warn('page failed', { url, depth, reason });
+      return finish(state.failedPage(url, reason), reason);
+    };
+    const unavailable = (reason: string, retryAfterMs?: number) => {
+      const attempts = state.attemptsAt(url);
+      if (attempts >= config.maxAttempts) return failed(`${reason}; gave up after ${attempts} attempts`);
+      const notBefore = nextAttemptAt(this.ctx.now(), attempts, retryAfterMs);
+      logger.warn('page will be retried', { url, depth, reason, attempts, notBefore: new Date(notBefore).toISOString() });
+      return finish(state.pageWaits(url, depth, notBefore, reason), `${reason} (attempt ${attempts} of ${config.maxAttempts}, retried later)`);
+    };
+    const unfinished = (reason: string): PageOutcome => {
+      if (config.debug) logger.info('page unfinished', { url, depth, reason });
+      return 'unfinished';
     };
 
-    const verdict = this.robots ? await this.robots.verdict(url) : 'allowed';
-    if (verdict === 'unavailable') return postponed('robots.txt unavailable');
-    if (this.signal.aborted) return postponed('run stopping');
+    const verdict = this.ctx.robots ? await this.ctx.robots.verdict(url) : 'allowed';
+    if (this.ctx.signal.aborted) return unfinished('run stopping');
+    if (verdict === 'unavailable') return unavailable('robots.txt unavailable');
     if (verdict === 'disallowed') return excluded('disallowed by robots.txt');
 
     const started = Date.now();
     // A redirect into a host whose robots.txt is unavailable waits for a later run, as a page of that host would.
     let hopHostUnavailable = false;
-    const res = await this.fetcher.get(url, {
-      maxBytes: this.config.maxPageBytes,
-      accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.5',
+    const res = await this.ctx.fetcher.get(url, {
+      // A link may turn out to be an image (decided by its bytes below), so the larger cap holds while reading.
+      maxBytes: Math.max(config.maxPageBytes, config.maxImageBytes),
+      accept: 'text/html,application/xhtml+xml;q=0.9,image/*;q=0.8,*/*;q=0.5',
       checkHop: async (hop) => {
         const refusal = await this.refuseHop(hop);
         if (refusal === ROBOTS_UNAVAILABLE) hopHostUnavailable = true;
         return refusal;
       },
     });
-    if (this.signal.aborted) return postponed('run stopping');
-    if (hopHostUnavailable) return postponed('robots.txt of the redirect target unavailable');
-    if (!res.ok) {
-      this.logger.warn('page failed', { url, reason: res.reason });
-      return done([this.state.failedPage(url, res.reason)], [`${url}: ${res.reason}`]);
-    }
+    if (this.ctx.signal.aborted) return unfinished('run stopping');
+    if (hopHostUnavailable) return unavailable('robots.txt of the redirect target unavailable');
+    // Not requested (its host is paused past the run's end) or a transient failure: the page waits for its host.
+    if (!res.ok) return res.transient ? unavailable(res.reason, res.retryAfterMs) : failed(res.reason);
+    if (sniffImageType(res.body)) return this.imageLink(url, res);
     if (!HTML_TYPES.test(res.contentType)) return excluded(`not HTML (${res.contentType || 'no Content-Type'})`);
+    if (res.body.length > config.maxPageBytes) return failed(`larger than the cap of ${config.maxPageBytes} bytes`);
 
     const pageUrl = res.url;
     // Redirected: the target is visited under its own name too, and only once.
-    if (pageUrl !== url && this.state.history.has(pageUrl)) return excluded(`redirects to ${pageUrl}, already visited`);
-    const refs = extractRefs(res.body.toString('utf8'), pageUrl);
-    const images = await Promise.all(refs.images.map((src) => this.fetchImage(src, pageUrl)));
-    if (this.signal.aborted) return postponed('run stopping');
+    if (pageUrl !== url && state.history.has(pageUrl)) return excluded(`redirects to ${pageUrl}, already visited`);
+    const refs = extractRefs(res.body, pageUrl, { nofollow: config.respectRobots });
+    const links = this.keptLinks(refs.links, url);
+    // The links go on the stack now, before the images, so the next page started is this page's first link. Their
+    // line is synced together with the images' (one group commit); the page is done only once all are on the NAS.
+    const linksCommitted = this.pushLinks(pageUrl, links, depth + 1);
+    linksCommitted.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
 
-    const journal: string[] = pageUrl !== url ? [this.state.visited(pageUrl)] : [];
+    let progressed = false;
+    const onHandled = () => {
+      if (progressed) return [];
+      progressed = true;
+      return [state.progressed(url)];
+    };
+    const images = refs.images.filter((src) => src.length <= config.maxUrlLength);
+    const saved = await Promise.all(images.map((src) => this.fetchImage(src, pageUrl, onHandled)));
+    if (this.ctx.signal.aborted) return unfinished('run stopping');
 
-    const manifest: ManifestLine[] = [];
-    const errors: string[] = [];
-    let imagesSaved = 0;
-    for (const image of images) {
-      if (!image) continue;
-      journal.push(...image.journal);
-      if (image.line) manifest.push(image.line);
-      if (image.error) errors.push(image.error);
-      if (image.saved) imagesSaved++;
+    const visitDepth = config.maxDepth !== undefined && depth >= 2 ? depth : undefined;
+    await linksCommitted;
+    const journal = pageUrl !== url ? [state.visited(pageUrl, visitDepth)] : [];
+    journal.push(state.visited(url, visitDepth));
+    await commit({ journal });
+    if (config.debug) {
+      const imagesSaved = saved.filter(Boolean).length;
+      logger.info('page crawled', { url, finalUrl: pageUrl, depth, links: links.length, images: images.length, imagesSaved, ms: Date.now() - started });
     }
-    journal.push(...this.pushLinks(refs.links, item.depth + 1));
-    journal.push(this.state.visited(url));
-    if (this.config.debug) {
-      this.logger.info('page crawled', { url, finalUrl: pageUrl, depth: item.depth, links: refs.links.length, images: refs.images.length, imagesSaved, ms: Date.now() - started });
-    }
-    return { kind: 'done', journal, manifest, errors, imagesSaved };
+    return 'finished';
+  }
+
+  /** Fetches an image that waited for a retry, for the page it was found on. */
+  retryImage(src: string, page: string): Promise<boolean> {
+    return this.fetchImage(src, page, () => [], true);
   }
 
   /** A redirect target passes the same checks as a link: scope, then its host's robots.txt. */
   private async refuseHop(hop: URL): Promise<string | null> {
-    if (!inScope(hop, this.seed, this.config.scope)) return `outside the "${this.config.scope}" scope`;
-    const verdict = this.robots ? await this.robots.verdict(hop.href) : 'allowed';
+    if (!inScope(hop, this.seed, this.ctx.config.scope)) return `outside the "${this.ctx.config.scope}" scope`;
+    const verdict = this.ctx.robots ? await this.ctx.robots.verdict(hop.href) : 'allowed';
     if (verdict === 'disallowed') return 'disallowed by robots.txt';
     if (verdict === 'unavailable') return ROBOTS_UNAVAILABLE;
     return null;
   }
 
-  /** In dfs, pushed in reverse document order so the page's first link is on top: the order of a recursive DFS. */
-  private pushLinks(links: string[], depth: number): string[] {
-    if (this.config.maxDepth !== undefined && depth > this.config.maxDepth) return [];
-    const lines: string[] = [];
-    for (const link of this.config.order === 'dfs' ? [...links].reverse() : links) {
-      if (!inScope(new URL(link), this.seed, this.config.scope)) continue;
-      const line = this.state.push(link, depth, this.config.order);
-      if (line) lines.push(line);
-    }
-    return lines;
+  /** In scope, not too long, at most maxLinksPerPage; what is dropped is counted in the debug log. */
+  private keptLinks(found: string[], page: string): string[] {
+    const { config, logger } = this.ctx;
+    const short = found.filter((link) => link.length <= config.maxUrlLength);
+    const kept = short.slice(0, config.maxLinksPerPage).filter((link) => inScope(new URL(link), this.seed, config.scope));
+    if (config.debug && short.length < found.length) logger.info('links dropped: too long', { url: page, dropped: found.length - short.length, maxUrlLength: config.maxUrlLength });
+    if (config.debug && short.length > config.maxLinksPerPage) logger.info('links dropped: too many', { url: page, dropped: short.length - config.maxLinksPerPage, maxLinksPerPage: config.maxLinksPerPage });
+    return kept;
   }
 
-  private async fetchImage(src: string, page: string) {
-    if (this.state.imageUrls.has(src) || this.imagesInFlight.has(src)) return null;
+  /** In dfs, pushed in reverse document order so the page's first link is on top: the order of a recursive DFS. */
+  private pushLinks(page: string, links: string[], depth: number): Promise<void> {
+    const { config, state } = this.ctx;
+    if (config.maxDepth !== undefined && depth > config.maxDepth) return Promise.resolve();
+    const line = state.pushLinks(page, depth, config.order === 'dfs' ? [...links].reverse() : links, config.order);
+    if (!line) return Promise.resolve();
+    const committed = this.ctx.commit({ journal: [line] });
+    this.ctx.onLinks();
+    return committed;
+  }
+
+  /** A link whose response is an image (by its bytes): saved as an image found on that URL. */
+  private async imageLink(url: string, res: FetchOutcome & { ok: true }): Promise<PageOutcome> {
+    const { state, config } = this.ctx;
+    const kept = await this.keepImage(url, url, res.body, () => (state.imageUrls.has(url) ? [] : [state.imageUrlHandled(url)]));
+    await this.ctx.commit({ ...kept, journal: [...kept.journal, state.excluded(url, 'an image, not a page (saved under img/ when it passes the image checks)')] });
+    if (config.debug) this.ctx.logger.info('image link', { url, saved: kept.saved });
+    return 'finished';
+  }
+
+  /** Fetches, checks and stores one image, committing its lines; true when a new image file was counted. */
+  private async fetchImage(src: string, page: string, onHandled: () => string[], retrying = false): Promise<boolean> {
+    const { state, config, logger } = this.ctx;
+    if (state.imageUrls.has(src) || this.imagesInFlight.has(src) || (!retrying && state.waitingImages.has(src))) return false;
     this.imagesInFlight.add(src);
     try {
-      const res = await this.fetcher.get(src, { maxBytes: this.config.maxImageBytes, minBytes: this.config.cutoffSize * 1024, accept: 'image/*' });
-      if (this.signal.aborted) return null;
-      const handled = this.state.imageUrlHandled(src);
+      const res = await this.ctx.fetcher.get(src, { maxBytes: config.maxImageBytes, minBytes: config.cutoffSize * 1024, accept: 'image/*' });
+      if (this.ctx.signal.aborted) return false;
+      if (!res.ok && res.transient) {
+        const attempts = (state.waitingImages.get(src)?.attempts ?? 0) + 1;
+        if (attempts < config.maxAttempts) {
+          const notBefore = nextAttemptAt(this.ctx.now(), attempts, res.retryAfterMs);
+          logger.warn('image will be retried', { url: src, page, reason: res.reason, attempts, notBefore: new Date(notBefore).toISOString() });
+          await this.ctx.commit({ journal: [state.imageWaits(src, page, notBefore, res.reason)], errors: [`${src}: ${res.reason} (retried later)`] });
+          return false;
+        }
+        res.reason = `${res.reason}; gave up after ${attempts} attempts`;
+      }
+      const handled = () => [state.imageUrlHandled(src), ...onHandled()];
       if (!res.ok) {
-        if (res.tooSmall) return { journal: [handled] };
-        this.logger.warn('image skipped', { url: src, page, reason: res.reason });
-        return { journal: [handled], error: `${src}: ${res.reason}` };
+        if (!res.tooSmall) logger.warn('image skipped', { url: src, page, reason: res.reason });
+        await this.ctx.commit({ journal: handled(), errors: res.tooSmall ? [] : [`${src}: ${res.reason}`] });
+        return false;
       }
-      const stored = await storeImage(this.config.rootDir, res.body);
-      if (!stored.ok) {
-        this.logger.warn('image rejected', { url: src, page, reason: stored.error });
-        return { journal: [handled], error: `${src}: ${stored.error}` };
-      }
-      const { file, bytes, width, height } = stored.value;
-      const counted = this.state.imageSaved(file, bytes);
-      const line: ManifestLine = { file, sourceUrl: src, page, width, height, bytes, savedAt: new Date().toISOString() };
-      return { journal: counted ? [handled, counted] : [handled], line, saved: counted !== null };
+      const kept = await this.keepImage(src, page, res.body, handled);
+      await this.ctx.commit(kept);
+      return kept.saved;
     } finally {
       this.imagesInFlight.delete(src);
     }
+  }
+
+  /**
+   * Stores an image body; the lines that record it, after those of `handled`. Lines are made only once the file is
+   * written, right before they are committed: the journal holds them in the order they changed the state.
+   */
+  private async keepImage(src: string, page: string, body: Buffer, handled: () => string[]): Promise<Changes & { saved: boolean }> {
+    const { state, config, logger } = this.ctx;
+    if (body.length < config.cutoffSize * 1024) return { journal: handled(), saved: false };
+    const stored = await storeImage(config.rootDir, body);
+    const journal = handled();
+    if (!stored.ok) {
+      logger.warn('image rejected', { url: src, page, reason: stored.error });
+      return { journal, errors: [`${src}: ${stored.error}`], saved: false };
+    }
+    const { file, bytes, width, height } = stored.value;
+    const counted = state.imageSaved(file, bytes);
+    const line: ManifestLine = { file, sourceUrl: src, page, width, height, bytes, savedAt: new Date().toISOString() };
+    return { journal: counted ? [...journal, counted] : journal, manifest: [line], saved: counted !== null };
   }
 }

@@ -1,6 +1,7 @@
 /** The timer payload: validated with a schema at the edge, so the crawl core can trust its config. */
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { durationMs } from '../util/duration';
 import { describeZodError } from '../util/zod-error';
 import { nasRootFromEnv } from '../nas/root';
 import { err, ok, type Result } from '../result';
@@ -46,6 +47,18 @@ const payloadSchema = z.object({
   maxPageBytes: z.number().int().positive().default(5 * MB),
   requestTimeoutMs: z.number().int().positive().default(15_000),
   retries: z.number().int().nonnegative().max(10).default(2),
+  /** Attempts at a page or image across runs before it is failed (transient failures, runs it did not finish in). */
+  maxAttempts: z.number().int().min(1).max(100).default(5),
+  /** Links kept per page, in document order; the rest are dropped (counted in the debug log). */
+  maxLinksPerPage: z.number().int().positive().default(5000),
+  /** Longer links and image URLs are dropped. */
+  maxUrlLength: z.number().int().min(64).default(2048),
+  /** Cap on a robots.txt Crawl-delay: seconds, or a duration such as "10s"; parsed to ms. */
+  maxCrawlDelay: durationMs.default(10_000),
+  /** Minimum gap between two requests to one host, ms. */
+  hostDelayMs: z.number().int().nonnegative().default(0),
+  /** Seed the frontier from the seed host's sitemaps (robots.txt `Sitemap:` lines and /sitemap.xml), once per crawl. */
+  sitemaps: z.boolean().default(true),
 });
 
 export type CrawlConfig = Omit<z.output<typeof payloadSchema>, 'rootDir'> & { rootDir: string };

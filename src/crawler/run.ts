@@ -8,13 +8,15 @@ import type { Logger } from '../log';
 import { acquireLease, type Lease } from '../nas/lease';
 import { StateStore } from '../nas/state-store';
 import { Fetcher } from './fetcher';
-import type { FrontierItem } from './frontier';
 import { IMAGE_DIR, STATE_DIR, TEMP_DIR } from '../collection/layout';
 import { ManifestWriter } from '../collection/manifest';
-import { PageVisitor, type PageOutcome } from './page-visitor';
+import { refuseUnmountedNas } from './nas-mount';
+import { PageVisitor, type Changes } from './page-visitor';
 import type { CrawlConfig } from './payload';
 import { RobotsRules } from './robots';
-import { CrawlState, isVisitLine } from './state';
+import { inScope } from './scope';
+import { readSitemaps } from './sitemaps';
+import { CrawlState, isImageSavedLine, isVisitLine, STATE_VERSION, type CrawlSettings } from './state';
 import { normaliseUrl } from './url';
 
 export interface CrawlResult {
@@ -27,7 +29,9 @@ export interface CrawlResult {
   imagesDownloadedThisRun: number;
   frontierSize: number;
   failedCount: number;
-  /** The frontier is empty: the crawl is complete. */
+  /** Pages and images that met a transient failure and wait for a later attempt. */
+  retryingCount: number;
+  /** Nothing waits, in the frontier or for a retry: the crawl is complete. */
   done: boolean;
   skipped: 'locked' | null;
   durationMs: number;
@@ -40,6 +44,10 @@ export interface RunContext {
   /** Epoch ms when FC kills the invocation. */
   deadline: number;
   logger: Logger;
+  /** The clock that retries are scheduled by (default Date.now); tests move it to simulate later runs. */
+  now?: () => number;
+  /** The environment, to tell FC from a local run (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Time spent on state I/O in one run; logged with the run, since a slow NAS shows there first. */
@@ -52,7 +60,6 @@ export interface StateIo {
 }
 
 const MAX_ERROR_LINES = 50;
-const COMPACT_MIN_BYTES = 1024 * 1024;
 
 export function failedResult(message: string): CrawlResult {
   return { ...emptyResult(0), error: message };
@@ -61,7 +68,7 @@ export function failedResult(message: string): CrawlResult {
 function emptyResult(durationMs: number): CrawlResult {
   return {
     totalCrawlCount: 0, totalImageDownloaded: 0, totalImageSize: 0, errorStack: [], pagesCrawledThisRun: 0,
-    imagesDownloadedThisRun: 0, frontierSize: 0, failedCount: 0, done: false, skipped: null, durationMs,
+    imagesDownloadedThisRun: 0, frontierSize: 0, failedCount: 0, retryingCount: 0, done: false, skipped: null, durationMs,
   };
 }
 
@@ -79,6 +86,7 @@ export async function runCrawl(config: CrawlConfig, ctx: RunContext): Promise<Cr
   let lease: Lease | null = null;
   let crawlRun: CrawlRun | null = null;
   try {
+    await refuseUnmountedNas(config.rootDir, ctx.env ?? process.env);
     await createRootDir(config.rootDir);
     await fs.mkdir(tempDir, { recursive: true });
     await fs.mkdir(path.join(config.rootDir, IMAGE_DIR), { recursive: true });
@@ -119,12 +127,17 @@ class CrawlRun {
   private readonly store: StateStore;
   private readonly manifest: ManifestWriter;
   private readonly errors: string[] = [];
+  private readonly now: () => number;
   private pagesCrawled = 0;
   private imagesSaved = 0;
   private fatal: Error | null = null;
-  /** Pages done but not yet on the NAS; written together by one flush (group commit: one sync for many pages). */
-  private pending: (PageOutcome & { kind: 'done' })[] = [];
+  /** Changes made but not yet on the NAS; written together by one flush (group commit: one sync for many). */
+  private pending: Changes[] = [];
   private flushing: Promise<void> | null = null;
+  /** The run's `S` line, written ahead of its first change. */
+  private startLine: string | null = null;
+  /** Wakes the page loop when a slot frees or links were pushed. */
+  private wakeUp: (() => void) | null = null;
   readonly stateIo: StateIo = { loadMs: 0, writeMs: 0, writes: 0 };
 
   constructor(
@@ -134,27 +147,37 @@ class CrawlRun {
     private readonly lease: Lease,
     private readonly started: number,
   ) {
-    this.store = new StateStore(path.join(config.rootDir, STATE_DIR), path.join(config.rootDir, TEMP_DIR));
+    this.store = new StateStore(path.join(config.rootDir, STATE_DIR), path.join(config.rootDir, TEMP_DIR), lease);
     this.manifest = new ManifestWriter(config.rootDir);
+    this.now = ctx.now ?? Date.now;
   }
 
   async run(): Promise<CrawlResult> {
-    await this.removeTempFiles();
     const state = await this.loadState();
     const budget = this.ctx.deadline - this.started;
     const margin = safetyMarginMs(budget);
     const stopTakingAt = this.ctx.deadline - margin;
     const abort = new AbortController();
     // In-flight fetches are cut off halfway through the margin, leaving the rest to commit and release.
-    const hardStop = setTimeout(() => abort.abort(), Math.max(0, stopTakingAt + margin / 2 - Date.now()));
-    const fetcher = new Fetcher({ ...this.config, signal: abort.signal });
+    const hardStopAt = stopTakingAt + margin / 2;
+    const hardStop = setTimeout(() => abort.abort(), Math.max(0, hardStopAt - Date.now()));
+    const fetcher = new Fetcher({ ...this.config, signal: abort.signal, stopRequestsAt: hardStopAt });
     const robots = this.config.respectRobots ? new RobotsRules(fetcher, this.config.userAgent) : null;
-    const visitor = new PageVisitor(this.config, state, fetcher, robots, abort.signal, this.logger);
+    const visitor = new PageVisitor({
+      config: this.config, state, fetcher, robots, signal: abort.signal, logger: this.logger, now: this.now,
+      commit: (changes) => this.commit(changes),
+      onLinks: () => this.wake(),
+    });
     try {
-      await this.seed(state);
-      const postponed = await this.crawl(state, visitor, stopTakingAt);
-      // Back into memory for the counts; on disk they never left the frontier.
-      for (const item of postponed.reverse()) state.frontier.putBack(item);
+      // Recorded before anything is taken (a no-op in memory: the load put unfinished pages back already), and
+      // written ahead of the run's first change, so a replay puts them back at the same point.
+      this.startLine = state.runStarted();
+      // In dfs the seed goes on top of its sitemap's pages, in bfs before them: either way it is visited first.
+      const sitemapPages = () => this.seedFromSitemaps(state, fetcher, robots, abort.signal);
+      if (this.config.order === 'dfs') await sitemapPages();
+      await this.applySettings(state);
+      if (this.config.order === 'bfs') await sitemapPages();
+      await this.crawl(state, visitor, stopTakingAt);
     } finally {
       clearTimeout(hardStop);
       // A failed flush was already logged by the page that awaited it; here it only must not skip the clean-up.
@@ -162,6 +185,8 @@ class CrawlRun {
       await fetcher.close();
       await this.store.close();
     }
+    // Back into memory for the counts; on disk they are put back by the next run's replay.
+    state.frontier.putBackTaken();
     const frontierSize = state.frontier.size;
     return {
       totalCrawlCount: state.totalCrawlCount,
@@ -172,17 +197,12 @@ class CrawlRun {
       imagesDownloadedThisRun: this.imagesSaved,
       frontierSize,
       failedCount: state.failed.size,
-      done: frontierSize === 0 && !this.fatal,
+      retryingCount: state.retryingCount,
+      done: frontierSize === 0 && state.retryingCount === 0 && !this.fatal,
       skipped: null,
       durationMs: Date.now() - this.started,
       ...(this.fatal ? { error: this.fatal.message } : {}),
     };
-  }
-
-  /** Files left in the temp folder by a killed run; nobody else writes there while we hold the lease. */
-  private async removeTempFiles(): Promise<void> {
-    const dir = path.join(this.config.rootDir, TEMP_DIR);
-    for (const name of await fs.readdir(dir)) await fs.rm(path.join(dir, name), { force: true, recursive: true });
   }
 
   private async loadState(): Promise<CrawlState> {
@@ -190,96 +210,180 @@ class CrawlRun {
     const loaded = await this.store.load();
     this.stateIo.loadMs += performance.now() - loadStarted;
     for (const warning of loaded.warnings) this.logger.warn('crawl state damaged, recovered', { warning });
-    let state = CrawlState.fromStore(loaded);
-    if (state.skippedLines) this.logger.warn('crawl state journal lines skipped', { lines: state.skippedLines });
+    let state: CrawlState;
     if (this.config.reset) {
-      this.logger.info('crawl state reset by the payload', { previousPages: state.totalCrawlCount });
+      // Not even read: reset is the way out of a state this version cannot read.
+      this.logger.info('crawl state reset by the payload', { generation: loaded.generation });
       state = new CrawlState();
+    } else {
+      state = CrawlState.fromStore(loaded);
+      if (state.skippedLines) this.logger.warn('crawl state journal lines skipped', { lines: state.skippedLines });
     }
-    // Compact when asked to start over, after damage, or when the journal outgrows the snapshot.
+    const version = loaded.snapshot?.meta.version ?? 1;
+    if (loaded.snapshot && version !== STATE_VERSION) this.logger.info('crawl state format migrated', { from: version, to: STATE_VERSION });
+    // Compact when asked to start over, after damage, when the journal outgrows the snapshot, and to give the state
+    // a snapshot of this format (the first run, or a migration), so that its journal is never read by an older crawler.
     const damaged = loaded.warnings.length > 0 || state.skippedLines > 0;
-    if (this.config.reset || damaged || loaded.journalBytes > Math.max(COMPACT_MIN_BYTES, loaded.snapshotBytes / 2)) {
+    const unversioned = !loaded.snapshot || version !== STATE_VERSION;
+    if (this.config.reset || damaged || unversioned || this.store.compactionDue()) {
       await this.timedWrite(() => this.store.compact(state.toSnapshot()));
     }
     this.logger.debug('crawl state loaded', {
-      generation: loaded.generation, visited: state.history.size, frontier: state.frontier.size, ms: Math.round(performance.now() - loadStarted),
+      generation: loaded.generation, visited: state.history.size, frontier: state.frontier.size, retrying: state.retryingCount,
+      ms: Math.round(performance.now() - loadStarted),
     });
     return state;
   }
 
-  private async seed(state: CrawlState): Promise<void> {
+  /**
+   * The seed, scope and maxDepth are kept with the state. A new seed is pushed (and logged); when the seed or the
+   * scope changed, waiting pages outside the new scope are dropped from the frontier (not from the history).
+   */
+  private async applySettings(state: CrawlState): Promise<void> {
     const seed = normaliseUrl(this.config.url);
-    if (!seed || state.history.has(seed) || state.frontier.has(seed)) return;
-    await this.commit({ kind: 'done', journal: [state.push(seed, 0, this.config.order)!], manifest: [], errors: [], imagesSaved: 0 });
+    if (!seed) return;
+    const settings: CrawlSettings = { url: seed, scope: this.config.scope, maxDepth: this.config.maxDepth ?? null };
+    const before = state.settings;
+    const journal: string[] = [];
+    if (!before || before.url !== settings.url || before.scope !== settings.scope || before.maxDepth !== settings.maxDepth) {
+      if (before && (before.url !== settings.url || before.scope !== settings.scope)) {
+        const seedUrl = new URL(seed);
+        const waiting = [...state.frontier.entries().map((item) => item.url), ...state.waitingPages.keys()];
+        const outside = waiting.filter((url) => !inScope(new URL(url), seedUrl, this.config.scope));
+        for (const url of outside) journal.push(state.dropped(url));
+        this.logger.info('crawl settings changed: the new seed is pushed, pages outside the new scope are dropped', { before, after: settings, dropped: outside.length });
+      } else if (before) {
+        this.logger.info('crawl settings changed', { before, after: settings });
+      }
+      journal.push(state.configured(settings));
+    }
+    const seedLine = state.waitingPages.has(seed) ? null : state.push(seed, 0, this.config.order);
+    if (seedLine) journal.push(seedLine);
+    if (journal.length > 0) await this.commit({ journal });
   }
 
-  /** The page loop; returns the pages postponed to a later run. */
-  private async crawl(state: CrawlState, visitor: PageVisitor, stopTakingAt: number): Promise<FrontierItem[]> {
-    const postponed: FrontierItem[] = [];
+  /**
+   * Once per crawl, the seed host's sitemaps add the pages that no link may lead to (sitemaps.ts). They are pushed
+   * as one link batch of the seed at depth 1, after the scope and URL-length rules a page's links pass.
+   */
+  private async seedFromSitemaps(state: CrawlState, fetcher: Fetcher, robots: RobotsRules | null, signal: AbortSignal): Promise<void> {
+    const { config } = this;
+    const seed = normaliseUrl(config.url);
+    const origin = new URL(config.url).origin;
+    if (!seed || !config.sitemaps || config.maxDepth === 0 || state.sitemapsRead.has(origin)) return;
+    const found = await readSitemaps(config.url, fetcher, robots, signal, this.logger);
+    if (!found) return; // robots.txt unavailable, or the run is stopping: a later run reads them
+    const seedUrl = new URL(seed);
+    const pages = found.pages.filter((page) => page !== seed && page.length <= config.maxUrlLength && inScope(new URL(page), seedUrl, config.scope));
+    const line = state.pushLinks(seed, 1, config.order === 'dfs' ? [...pages].reverse() : pages, config.order);
+    this.logger.info('sitemaps read', { origin, files: found.files, pages: found.pages.length, pushed: pages.length });
+    await this.commit({ journal: [...(line ? [line] : []), state.sitemapsDone(origin)] });
+  }
+
+  /**
+   * The page loop. The next page started is always what is due first: images and pages whose retry time has come,
+   * then the top of the stack. A page that was taken before and did not finish (it may have crashed the process)
+   * is visited alone, so that it cannot take other pages' attempts down with it.
+   */
+  private async crawl(state: CrawlState, visitor: PageVisitor, stopTakingAt: number): Promise<void> {
     const inFlight = new Set<Promise<void>>();
-    // A page frees its fetch slot as soon as its outcome is in memory; its sync to the NAS goes on in the background
-    // (group commit), so fetching never waits for fsync. Commits are flushed in the order pages finished.
-    const committing = new Set<Promise<void>>();
+    const now = this.now();
+    const dueImages = state.dueImages(now);
+    const duePages = state.duePages(now);
     let taken = 0;
     const mayTake = () => taken < this.config.numberOfPages && Date.now() < stopTakingAt && !this.lease.lost && !this.fatal;
-    const fail = (item: FrontierItem, e: unknown) => {
-      this.fatal ??= e as Error;
-      postponed.push(item);
-      this.logger.error('page visit failed', { url: item.url, error: e });
+    const launch = (url: string, work: () => Promise<unknown>) => {
+      const task = work()
+        .then(
+          () => undefined,
+          (e: unknown) => {
+            this.fatal ??= e as Error;
+            this.logger.error('page visit failed', { url, error: e });
+          },
+        )
+        .finally(() => {
+          inFlight.delete(task);
+          this.wake();
+        });
+      inFlight.add(task);
+      return task;
     };
     while (mayTake()) {
-      const item = state.frontier.take(this.config.order);
-      if (!item) {
+      if (inFlight.size >= this.config.concurrency) {
+        await this.changed();
+        continue;
+      }
+      const image = dueImages.shift();
+      if (image) {
+        launch(image[0], () => visitor.retryImage(image[0], image[1].page));
+        continue;
+      }
+      const retry = duePages.shift();
+      const next = retry ? { item: { url: retry[0], depth: retry[1].depth }, line: state.retry(retry[0]) } : state.take(this.config.order);
+      if (!next) {
         if (inFlight.size === 0) break;
-        await Promise.race(inFlight);
+        await this.changed();
         continue;
       }
       taken++;
-      const task = visitor
-        .visit(item)
-        .then((outcome) => {
-          if (outcome.kind === 'postponed') {
-            taken--;
-            postponed.push(item);
-            return;
-          }
-          const commit = this.commit(outcome)
-            .catch((e: unknown) => fail(item, e))
-            .finally(() => committing.delete(commit));
-          committing.add(commit);
-        })
-        .catch((e: unknown) => fail(item, e))
-        .finally(() => inFlight.delete(task));
-      inFlight.add(task);
-      if (inFlight.size >= this.config.concurrency) await Promise.race(inFlight);
+      const { item } = next;
+      const attempted = this.commit({ journal: [next.line] });
+      const attempts = state.attemptsAt(item.url);
+      if (attempts > this.config.maxAttempts) {
+        const reason = `did not finish in ${this.config.maxAttempts} runs`;
+        this.logger.warn('page failed', { url: item.url, reason });
+        launch(item.url, () => this.commit({ journal: [state.failedPage(item.url, reason)], errors: [`${item.url}: ${reason}`] }));
+        continue;
+      }
+      const suspect = !retry && attempts > 1;
+      if (suspect) await Promise.all(inFlight);
+      const task = launch(item.url, () => attempted.then(() => visitor.visit(item)));
+      if (suspect) {
+        this.logger.info('page visited alone: an earlier attempt did not finish', { url: item.url, attempts });
+        await task;
+      }
     }
     await Promise.all(inFlight);
-    await Promise.all(committing);
     if (this.lease.lost) this.fatal ??= new Error('the lease was lost to another invocation; the run stopped early');
-    return postponed;
   }
 
-  /** Settles once the page's lines are synced to the NAS, together with those of pages that finished meanwhile. */
-  private commit(outcome: PageOutcome & { kind: 'done' }): Promise<void> {
+  private changed(): Promise<void> {
+    return new Promise((resolve) => (this.wakeUp = resolve));
+  }
+
+  private wake(): void {
+    const wakeUp = this.wakeUp;
+    this.wakeUp = null;
+    wakeUp?.();
+  }
+
+  /**
+   * Settles once the changes are synced to the NAS, together with those made meanwhile. Called in the same step as
+   * the state change that made the lines, so the journal holds them in the order they changed the state.
+   */
+  private commit(changes: Changes): Promise<void> {
     if (this.lease.lost) return Promise.resolve(); // another invocation owns the state now: write nothing
-    this.pending.push(outcome);
+    if (this.startLine) {
+      this.pending.push({ journal: [this.startLine] });
+      this.startLine = null;
+    }
+    this.pending.push(changes);
     this.flushing ??= this.flush();
     return this.flushing;
   }
 
-  /** Images are already in img/; the manifest lines go first, then the journal lines that mark the pages done. */
+  /** Images are already in img/; the manifest lines go first, then the journal lines that record them. */
   private async flush(): Promise<void> {
     try {
       while (this.pending.length > 0 && !this.lease.lost) {
         const batch = this.pending.splice(0);
-        const manifestLines = batch.flatMap((o) => o.manifest);
+        const manifestLines = batch.flatMap((c) => c.manifest ?? []);
         if (manifestLines.length > 0) await this.timedWrite(() => this.manifest.append(manifestLines));
-        await this.timedWrite(() => this.store.append(batch.flatMap((o) => o.journal)));
-        for (const outcome of batch) {
-          this.pagesCrawled += outcome.journal.filter(isVisitLine).length;
-          this.imagesSaved += outcome.imagesSaved;
-          for (const line of outcome.errors) if (this.errors.length < MAX_ERROR_LINES) this.errors.push(line);
-        }
+        const journal = batch.flatMap((c) => c.journal);
+        await this.timedWrite(() => this.store.append(journal));
+        this.pagesCrawled += journal.filter(isVisitLine).length;
+        this.imagesSaved += journal.filter(isImageSavedLine).length;
+        for (const line of batch.flatMap((c) => c.errors ?? [])) if (this.errors.length < MAX_ERROR_LINES) this.errors.push(line);
       }
     } finally {
       // Cleared in the same step as the last check of `pending`, so a later commit always starts a new flush.

@@ -1,16 +1,29 @@
 /**
  * The crawl's memory, rebuilt on every invocation from the NAS (snapshot + journal): the history of visited
- * pages, the frontier, and what is known about images. Every change is made by applying a journal line, so
- * a replay after a restart yields exactly the state that the lines describe.
+ * pages, the frontier, pages and images waiting for a retry, attempts, and what is known about images. Every change
+ * is made by applying a journal line, so a replay after a restart yields exactly the state that the lines describe.
  *
- * Journal lines (tab-separated):
- *   P depth url     page pushed to the frontier       V url          page crawled
- *   F url reason    page failed                       X url reason   page excluded (robots, not HTML, ...)
- *   G url           image URL handled                 I file bytes   image file saved under img/
+ * Journal lines (tab-separated; docs/crawler.md describes the states they move a URL through):
+ *   C json                     the crawl's seed, scope and maxDepth
+ *   P depth url                a page pushed (the seed)
+ *   L depth page link…         a page's links pushed, in push order, each relative to the page
+ *   S                          a run started: pages taken and not finished go back on top
+ *   A url                      a page taken: one attempt
+ *   R url                      the attempt handled an image: the page's attempts start over
+ *   V url [depth]              page crawled
+ *   F url reason               page failed                 X url reason   page excluded (robots, not HTML, ...)
+ *   W url notBefore depth why  page waits for a retry      D url          page dropped (out of a changed scope)
+ *   Q url notBefore n page why image waits for a retry (n attempts made)
+ *   G url                      image URL handled           I file bytes   image file saved under img/
+ *   M origin                   the host's sitemaps were read (once per crawl)
  */
 import { sectionLines, type LoadedState, type Snapshot } from '../nas/state-store';
-import { Frontier, type CrawlOrder } from './frontier';
+import { Frontier, type CrawlOrder, type FrontierItem } from './frontier';
+import { relativeTo, resolve } from './relative-url';
 import { UrlSet } from './url-set';
+
+/** The state format this version writes; see checkFormat for older ones. */
+export const STATE_VERSION = 2;
 
 const clean = (text: string) => text.replace(/[\t\r\n]+/g, ' ');
 
@@ -19,41 +32,96 @@ const clean = (text: string) => text.replace(/[\t\r\n]+/g, ' ');
  * absolute http(s) URL, and every image file is content-addressed. A page URL that no longer parses would
  * otherwise stop every later run at it.
  */
-const isHttpUrl = (s: string | undefined) => s !== undefined && /^https?:\/\//.test(s) && URL.canParse(s);
+const isHttpUrl = (s: string | null | undefined): s is string => typeof s === 'string' && /^https?:\/\//.test(s) && URL.canParse(s);
+const isCount = (s: string | undefined) => s !== undefined && /^\d+$/.test(s);
 const IMAGE_ENTRY = /^img\/[0-9a-f]{64}\.[a-z]+$/;
+
+/** What the crawl was configured with; a change is noticed on load (see CrawlRun.applyConfig). */
+export interface CrawlSettings {
+  url: string;
+  scope: string;
+  maxDepth: number | null;
+}
+
+export interface WaitingPage {
+  depth: number;
+  notBefore: number;
+  reason: string;
+}
+
+export interface WaitingImage {
+  page: string;
+  notBefore: number;
+  attempts: number;
+  reason: string;
+}
 
 /** A journal line that marks a page crawled. */
 export const isVisitLine = (line: string): boolean => line.startsWith('V\t');
+/** A journal line that records an image file saved. */
+export const isImageSavedLine = (line: string): boolean => line.startsWith('I\t');
+
+export class StateFormatError extends Error {}
+
+/**
+ * Version 1 (no version-2 lines or sections) is read as is: every line and section it wrote means the same in
+ * version 2. A newer version is refused: this crawler would read its lines as damage.
+ */
+export function checkFormat(meta: Record<string, unknown> | undefined): void {
+  const version = meta?.version ?? 1;
+  if (version === 1 || version === STATE_VERSION) return;
+  throw new StateFormatError(
+    `the crawl state was written by a newer crawler (format version ${JSON.stringify(version)}; this one reads 1 and ${STATE_VERSION}). ` +
+      'Deploy the newer crawler, or send {"reset": true} to start the crawl over: reset keeps img/ and manifest.jsonl, and drops the history, frontier and retries',
+  );
+}
 
 export class CrawlState {
   history = new UrlSet();
   readonly failed = new Map<string, string>();
   readonly frontier = new Frontier();
+  readonly waitingPages = new Map<string, WaitingPage>();
+  readonly waitingImages = new Map<string, WaitingImage>();
+  /** Attempts at pages not yet finished, since their last progress. */
+  readonly attempts = new Map<string, number>();
+  /** Depth at which pages were visited, for those at depth 2 or more when maxDepth is set (to expand them again nearer). */
+  readonly depths = new Map<string, number>();
   imageUrls = new UrlSet();
   readonly images = new Map<string, number>();
+  settings: CrawlSettings | null = null;
+  /** Origins whose sitemaps seeded the frontier already. */
+  readonly sitemapsRead = new Set<string>();
   totalCrawlCount = 0;
   totalImageSize = 0;
   /** Journal lines that could not be understood (damage), skipped on load. */
   skippedLines = 0;
 
+  /** Throws StateFormatError for a state this version cannot read. */
   static fromStore(loaded: LoadedState): CrawlState {
     const state = new CrawlState();
     const snapshot = loaded.snapshot;
     if (snapshot) {
+      checkFormat(snapshot.meta);
       state.totalCrawlCount = Number(snapshot.meta.totalCrawlCount) || 0;
+      state.settings = (snapshot.meta.settings as CrawlSettings | undefined) ?? null;
+      for (const origin of (snapshot.meta.sitemapsRead as string[] | undefined) ?? []) state.sitemapsRead.add(origin);
       state.history = new UrlSet(snapshot.sections.history);
-      for (const line of sectionLines(snapshot.sections.failed)) {
-        const tab = line.indexOf('\t');
-        state.failed.set(line.slice(0, tab), line.slice(tab + 1));
-      }
-      for (const line of sectionLines(snapshot.sections.frontier)) {
-        const tab = line.indexOf('\t');
-        state.frontier.push(line.slice(tab + 1), Number(line.slice(0, tab)), true);
-      }
+      for (const [url, reason] of tabbed(snapshot.sections.failed, 2)) state.failed.set(url, reason);
+      for (const [depth, url] of tabbed(snapshot.sections.frontier, 2)) state.frontier.push(url, Number(depth), true);
       state.imageUrls = new UrlSet(snapshot.sections.imageUrls);
       for (const line of sectionLines(snapshot.sections.images)) state.addImage(line);
+      for (const [n, url] of tabbed(snapshot.sections.attempts, 2)) state.attempts.set(url, Number(n));
+      for (const [depth, url] of tabbed(snapshot.sections.depths, 2)) state.depths.set(url, Number(depth));
+      for (const [notBefore, depth, url, reason] of tabbed(snapshot.sections.waitingPages, 4)) {
+        state.waitingPages.set(url, { depth: Number(depth), notBefore: Number(notBefore), reason });
+      }
+      for (const [notBefore, attempts, url, page, reason] of tabbed(snapshot.sections.waitingImages, 5)) {
+        state.waitingImages.set(url, { page, notBefore: Number(notBefore), attempts: Number(attempts), reason });
+      }
     }
     for (const line of loaded.journal) if (!state.apply(line)) state.skippedLines++;
+    // The last run's unfinished pages go back on top, as its next run start would do.
+    state.frontier.putBackTaken();
     return state;
   }
 
@@ -61,28 +129,90 @@ export class CrawlState {
     return this.images.size;
   }
 
+  /** Pages and images waiting for a later attempt. */
+  get retryingCount(): number {
+    return this.waitingPages.size + this.waitingImages.size;
+  }
+
   toSnapshot(): Snapshot {
     return {
-      meta: { version: 1, totalCrawlCount: this.totalCrawlCount, savedAt: new Date().toISOString() },
+      meta: { version: STATE_VERSION, totalCrawlCount: this.totalCrawlCount, settings: this.settings, sitemapsRead: [...this.sitemapsRead], savedAt: new Date().toISOString() },
       sections: {
         history: this.history.bytes(),
         failed: [...this.failed].map(([url, reason]) => `${url}\t${reason}`),
         frontier: this.frontier.entries().map((item) => `${item.depth}\t${item.url}`),
         imageUrls: this.imageUrls.bytes(),
         images: [...this.images].map(([file, bytes]) => `${file}\t${bytes}`),
+        attempts: [...this.attempts].map(([url, n]) => `${n}\t${url}`),
+        depths: [...this.depths].map(([url, depth]) => `${depth}\t${url}`),
+        waitingPages: [...this.waitingPages].map(([url, w]) => `${w.notBefore}\t${w.depth}\t${url}\t${w.reason}`),
+        waitingImages: [...this.waitingImages].map(([url, w]) => `${w.notBefore}\t${w.attempts}\t${url}\t${w.page}\t${w.reason}`),
       },
     };
   }
 
-  /** Pushes a page unless it was visited; returns the journal line, or null when nothing changed. */
+  configured(settings: CrawlSettings): string {
+    return this.record(`C\t${JSON.stringify(settings)}`);
+  }
+
+  /** Pushes a page unless it was visited or is known; returns the journal line, or null when nothing changed. */
   push(url: string, depth: number, order: CrawlOrder): string | null {
-    if (this.history.has(url) || this.frontier.isTaken(url)) return null;
-    if (order === 'bfs' && this.frontier.has(url)) return null;
+    if (!this.mayPush(url, depth, order)) return null;
     return this.record(`P\t${depth}\t${url}`);
   }
 
-  visited(url: string): string {
-    return this.record(`V\t${url}`);
+  /**
+   * Pushes a page's links (in push order) as one line, or returns null when that would change nothing: a link found
+   * again while it waits costs no line of its own.
+   */
+  pushLinks(page: string, depth: number, links: string[], order: CrawlOrder): string | null {
+    const batch = links.filter((url) => this.mayPush(url, depth, order));
+    if (batch.length === 0 || (order === 'dfs' && this.frontier.unchangedByPushing(batch, depth))) return null;
+    return this.record(`L\t${depth}\t${page}\t${batch.map((url) => relativeTo(url, page)).join('\t')}`);
+  }
+
+  /** Not visited (or visited deeper, and so worth expanding again nearer), not being visited, not waiting to retry. */
+  private mayPush(url: string, depth: number, order: CrawlOrder): boolean {
+    if (this.frontier.isTaken(url) || this.waitingPages.has(url)) return false;
+    if (this.history.has(url)) return (this.depths.get(url) ?? 0) > depth;
+    return order === 'dfs' || !this.frontier.has(url);
+  }
+
+  runStarted(): string {
+    return this.record('S');
+  }
+
+  /** Takes the top page of the frontier and journals the attempt. */
+  take(order: CrawlOrder): { item: FrontierItem; line: string } | null {
+    const item = this.frontier.take(order);
+    return item ? { item, line: this.record(`A\t${item.url}`) } : null;
+  }
+
+  /** Journals an attempt at a waiting page whose time has come (it stays waiting until it has an outcome). */
+  retry(url: string): string {
+    return this.record(`A\t${url}`);
+  }
+
+  progressed(url: string): string {
+    return this.record(`R\t${url}`);
+  }
+
+  attemptsAt(url: string): number {
+    return this.attempts.get(url) ?? 0;
+  }
+
+  /** Waiting pages whose next attempt is due, earliest first. */
+  duePages(now: number): [string, WaitingPage][] {
+    return [...this.waitingPages].filter(([, w]) => w.notBefore <= now).sort((a, b) => a[1].notBefore - b[1].notBefore);
+  }
+
+  dueImages(now: number): [string, WaitingImage][] {
+    return [...this.waitingImages].filter(([, w]) => w.notBefore <= now).sort((a, b) => a[1].notBefore - b[1].notBefore);
+  }
+
+  /** depth is recorded only when a page nearer the seed could reach it again (maxDepth set, depth 2 or more). */
+  visited(url: string, depth?: number): string {
+    return this.record(depth === undefined ? `V\t${url}` : `V\t${url}\t${depth}`);
   }
 
   failedPage(url: string, reason: string): string {
@@ -91,6 +221,19 @@ export class CrawlState {
 
   excluded(url: string, reason: string): string {
     return this.record(`X\t${url}\t${clean(reason)}`);
+  }
+
+  pageWaits(url: string, depth: number, notBefore: number, reason: string): string {
+    return this.record(`W\t${url}\t${notBefore}\t${depth}\t${clean(reason)}`);
+  }
+
+  dropped(url: string): string {
+    return this.record(`D\t${url}`);
+  }
+
+  imageWaits(url: string, page: string, notBefore: number, reason: string): string {
+    const attempts = (this.waitingImages.get(url)?.attempts ?? 0) + 1;
+    return this.record(`Q\t${url}\t${notBefore}\t${attempts}\t${page}\t${clean(reason)}`);
   }
 
   imageUrlHandled(url: string): string {
@@ -102,24 +245,55 @@ export class CrawlState {
     return this.images.has(file) ? null : this.record(`I\t${file}\t${bytes}`);
   }
 
+  sitemapsDone(origin: string): string {
+    return this.record(`M\t${origin}`);
+  }
+
   private record(line: string): string {
-    this.apply(line);
+    if (!this.apply(line)) throw new Error(`internal: wrote a journal line it cannot read: ${line.slice(0, 200)}`);
     return line;
   }
 
   /** Applies one journal line; false when it is not a line this version wrote. */
   private apply(line: string): boolean {
     const fields = line.split('\t');
-    const [kind, a, b] = fields;
+    const [kind, a, b, c] = fields;
     switch (kind) {
+      case 'C': {
+        const settings = parseJson(line.slice(2)) as CrawlSettings | null;
+        if (!settings || !isHttpUrl(settings.url)) return false;
+        this.settings = settings;
+        return true;
+      }
       case 'P':
-        // push() wrote it only for a page not yet visited, and history only grows: no need to look it up again.
-        if (fields.length !== 3 || !Number.isInteger(Number(a)) || !isHttpUrl(b)) return false;
+        // push() wrote it only for a page it may push: no need to look it up again.
+        if (fields.length !== 3 || !isCount(a) || !isHttpUrl(b)) return false;
         this.frontier.push(b, Number(a), true);
         return true;
-      case 'V':
+      case 'L': {
+        if (fields.length < 4 || !isCount(a) || !isHttpUrl(b)) return false;
+        const links = fields.slice(3).map((short) => resolve(short, b));
+        if (!links.every(isHttpUrl)) return false;
+        for (const url of links) this.frontier.push(url!, Number(a), true);
+        return true;
+      }
+      case 'S':
+        if (fields.length !== 1) return false;
+        this.frontier.putBackTaken();
+        return true;
+      case 'A':
         if (fields.length !== 2 || !isHttpUrl(a)) return false;
+        this.frontier.takeUrl(a);
+        this.attempts.set(a, this.attemptsAt(a) + 1);
+        return true;
+      case 'R':
+        if (fields.length !== 2 || !isHttpUrl(a)) return false;
+        if (this.attempts.has(a)) this.attempts.set(a, 0);
+        return true;
+      case 'V':
+        if ((fields.length !== 2 && fields.length !== 3) || !isHttpUrl(a) || (fields.length === 3 && !isCount(b))) return false;
         if (this.finish(a)) this.totalCrawlCount++;
+        if (b !== undefined) this.depths.set(a, Number(b));
         return true;
       case 'F':
       case 'X':
@@ -127,22 +301,44 @@ export class CrawlState {
         if (kind === 'F') this.failed.set(a, b);
         this.finish(a);
         return true;
+      case 'W':
+        if (fields.length !== 5 || !isHttpUrl(a) || !isCount(b) || !isCount(c)) return false;
+        this.frontier.remove(a);
+        this.waitingPages.set(a, { notBefore: Number(b), depth: Number(c), reason: fields[4] });
+        return true;
+      case 'D':
+        if (fields.length !== 2 || !isHttpUrl(a)) return false;
+        this.frontier.remove(a);
+        this.waitingPages.delete(a);
+        this.attempts.delete(a);
+        return true;
+      case 'Q':
+        if (fields.length !== 6 || !isHttpUrl(a) || !isCount(b) || !isCount(c) || !isHttpUrl(fields[4])) return false;
+        this.waitingImages.set(a, { notBefore: Number(b), attempts: Number(c), page: fields[4], reason: fields[5] });
+        return true;
       case 'G':
         if (fields.length !== 2 || !isHttpUrl(a)) return false;
         this.imageUrls.add(a);
+        this.waitingImages.delete(a);
         return true;
       case 'I':
-        if (fields.length !== 3 || !IMAGE_ENTRY.test(a) || !/^\d+$/.test(b)) return false;
+        if (fields.length !== 3 || !IMAGE_ENTRY.test(a) || !isCount(b)) return false;
         this.addImage(`${a}\t${b}`);
+        return true;
+      case 'M':
+        if (fields.length !== 2 || !isHttpUrl(a)) return false;
+        this.sitemapsRead.add(a);
         return true;
       default:
         return false;
     }
   }
 
-  /** Moves a page from the frontier to the history; false when it was already in the history. */
+  /** Moves a page from the frontier (or its retries) to the history; false when it was already in the history. */
   private finish(url: string): boolean {
     this.frontier.remove(url);
+    this.waitingPages.delete(url);
+    this.attempts.delete(url);
     return this.history.add(url);
   }
 
@@ -152,4 +348,20 @@ export class CrawlState {
     this.images.set(file, Number(bytes));
     this.totalImageSize += Number(bytes);
   }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** A section's lines split on tabs; the last field takes the rest of the line. */
+function tabbed(section: Buffer | undefined, fields: number): string[][] {
+  return sectionLines(section).map((line) => {
+    const parts = line.split('\t');
+    return [...parts.slice(0, fields - 1), parts.slice(fields - 1).join('\t')];
+  });
 }

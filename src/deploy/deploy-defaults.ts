@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { describeZodError } from '../util/zod-error';
 import { checkoutRoot } from './checkout';
-import { parseInterval } from './interval';
+import { parseInterval } from '../util/duration';
 
 export interface DeployDefaults {
   region: string;

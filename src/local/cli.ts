@@ -8,7 +8,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, levelFromEnv, type Logger } from '../log';
-import { parseInterval } from '../deploy/interval';
+import { parseInterval } from '../util/duration';
 import { buildCrawlerContext, buildTimerEvent } from '../deploy/timer-event';
 import { startScheduler } from './scheduler';
 import type { DemoSite } from './demo-site';

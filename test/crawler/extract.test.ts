@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { extractRefs, largestSrcsetCandidate } from '../../src/crawler/extract';
 import { inScope, registrableDomain } from '../../src/crawler/scope';
-import { normaliseUrl } from '../../src/crawler/url';
+import { normaliseUrl, RefResolver } from '../../src/crawler/url';
 
 describe('links and images', () => {
   test('links resolve against <base href> and are normalised, http(s) only, without duplicates', () => {
@@ -63,5 +63,75 @@ describe('scope', () => {
     const pages = new URL('https://alice.github.io/');
     assert.equal(inScope(new URL('https://img.alice.github.io/x'), pages, 'domain'), true);
     assert.equal(inScope(new URL('https://bob.github.io/x'), pages, 'domain'), false);
+  });
+});
+
+describe('images of a modern page', () => {
+  const page = 'https://example.com/dir/page.html';
+
+  test('<picture><source srcset>: the largest candidate of each source of a storable type, then the <img>', () => {
+    const html = `<picture>
+      <source type="image/svg+xml" srcset="/v.svg"><source type="image/jxl" srcset="/j.jxl">
+      <source type="image/avif" srcset="/a-1.avif 1x, /a-2.avif 2x"><source type=" IMAGE/WEBP " srcset="/w-s.webp 400w, /w-l.webp 900w">
+      <source srcset="/untyped.jpg"><source media="(min-width: 800px)" data-srcset="/lazy-s.jpg 1x, /lazy-l.jpg 2x">
+      <img src="/fallback.jpg"></picture><video><source src="/clip.mp4" srcset="/not-a-picture.jpg"></video>`;
+    assert.deepEqual(extractRefs(html, page).images, ['/a-2.avif', '/w-l.webp', '/untyped.jpg', '/lazy-l.jpg', '/fallback.jpg'].map((p) => `https://example.com${p}`));
+  });
+
+  test('lazy attributes replace a placeholder src (empty, data: URI, spacer GIF); a real src is kept beside them', () => {
+    const html = `<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="a.png">
+      <img src="/img/spacer.gif" data-srcset="b1.png 1x, b2.png 2x"><img src="" data-lazy-src="c.png"><img data-original="d.png">
+      <img src="/thumb.jpg" data-src="/full.jpg"><img src="/real.gif"><img src="/blank.gif" data-original="/e.png">`;
+    assert.deepEqual(
+      extractRefs(html, page).images,
+      ['dir/a.png', 'dir/b2.png', 'dir/c.png', 'dir/d.png', 'thumb.jpg', 'full.jpg', 'real.gif', 'e.png'].map((p) => `https://example.com/${p}`),
+    );
+  });
+
+  test('<meta property="og:image"> and <link rel="image_src">, resolved like any other reference', () => {
+    const html = `<head><base href="/base/"><meta property="og:image" content="og.jpg"><meta property="og:image:secure_url" content="https://cdn.example.com/og.jpg">
+      <meta name="og:image" content="not-a-property.jpg"><link rel="image_src" href="/src.jpg"><link rel="icon" href="/favicon.png"></head>`;
+    assert.deepEqual(extractRefs(html, page).images, ['https://example.com/base/og.jpg', 'https://cdn.example.com/og.jpg', 'https://example.com/src.jpg']);
+  });
+
+  test('nofollow: rel="nofollow" links and every link of a robots nofollow/none page are dropped only when asked', () => {
+    const html = `<a href="/a">a</a><a rel="Sponsored NOFOLLOW" href="/b">b</a><a rel="nofollowing" href="/c">c</a>`;
+    assert.deepEqual(extractRefs(html, page, { nofollow: true }).links, ['https://example.com/a', 'https://example.com/c']);
+    assert.deepEqual(extractRefs(html, page).links, ['https://example.com/a', 'https://example.com/b', 'https://example.com/c']);
+    for (const content of ['nofollow', 'noindex,nofollow', 'NONE']) {
+      const robots = `<meta name="Robots" content="${content}"><a href="/x">x</a><img src="/i.png">`;
+      const refs = extractRefs(robots, page, { nofollow: true });
+      assert.deepEqual(refs, { links: [], images: ['https://example.com/i.png'] }, content);
+      assert.deepEqual(extractRefs(robots, page).links, ['https://example.com/x']);
+    }
+    assert.deepEqual(extractRefs('<meta name="robots" content="noindex"><a href="/x">x</a>', page, { nofollow: true }).links, ['https://example.com/x']);
+  });
+
+  test('<a href> to an image file stays a link: the response, not the extension, decides what it is', () => {
+    const refs = extractRefs('<a href="/photos/full.jpg"><img src="/photos/thumb.jpg"></a>', page);
+    assert.deepEqual(refs, { links: ['https://example.com/photos/full.jpg'], images: ['https://example.com/photos/thumb.jpg'] });
+  });
+
+  test('a Buffer body is read as UTF-8, entities in attributes are decoded', () => {
+    const refs = extractRefs(Buffer.from('<a href="/caf\u00e9?a=1&amp;b=2">x</a>'), page);
+    assert.deepEqual(refs.links, ['https://example.com/caf%C3%A9?a=1&b=2']);
+  });
+});
+
+describe('RefResolver', () => {
+  test('resolves every kind of reference exactly as normaliseUrl does', () => {
+    const hrefs = [
+      'a.html', 'a.html#x', 'a.html?q=1', 'a.html?q=1#f', '/abs/path', '/abs/path?x=y:z/?w', 'dir/', 'dir//x', '.html', '...', '.hidden/x',
+      './a', '../a', 'a/./b', 'a/../b', 'a/..', '.', '..', '', '#only', '?only', '//other.example.org/x', 'http://EXAMPLE.com:80/x',
+      'HTTPS://u:p@Example.com/x#y', 'mailto:x', 'javascript:void(0)', 'a:b', 'C:/x', '%2e%2e/x', 'a%20b', 'a b', ' padded.html ', 'a\\b',
+      'a\tb', "q?it's", "it's", 'caf\u00e9', 'a"b', 'a<b>', 'a{b}', 'a`b', 'a|b', 'a^b', '/a@b!$&()*+,;=~-_.', 'x?a=%zz', '\u00a0x', 'a\nb',
+      'data:image/png;base64,AAAA', 'http://[bad', '/x#\u00e9 \u0001', '../../a/./b/../c.html#d', 'a//../b', 'a/b/..', 'a/b/.', '/..', '../../../../x',
+      './', '../', 'a/../', '?', 'a?', '?x#y', '#', '..?q', 'x/..#f', '.?', '/.', '/./x', 'a/.../b', 'a/..b/c', 'a/.b/../c', '/a/.b/../c', 'x/.b/./c', '.b/../c', 'a/.b/x/../c', 'a/..b/../c',
+    ];
+    const bases = ['http://example.com/pages/index.html', 'https://example.com:8443/a/b/?q=1#f', 'http://example.com', 'http://u:p@example.com/d/', 'ftp://example.com/x/', 'https://example.com/a%20b/c'];
+    for (const base of bases) {
+      const resolver = new RefResolver(base);
+      for (const href of hrefs) assert.equal(resolver.resolve(href), normaliseUrl(href, base), `${JSON.stringify(href)} against ${base}`);
+    }
   });
 });

@@ -9,6 +9,8 @@ describe('fetcher', () => {
   let server: http.Server;
   let origin = '';
   const hits = new Map<string, number>();
+  /** The conditional headers each request to /versioned carried. */
+  const conditions: string[] = [];
   const fetcher = new Fetcher({
     userAgent: 'test-agent',
     requestTimeoutMs: 1000,
@@ -32,6 +34,17 @@ describe('fetcher', () => {
         case '/declared-huge':
           res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(50 * 1024 * 1024) });
           return res.write(Buffer.alloc(1024)); // never finishes: the fetcher must not wait for it
+        case '/versioned': {
+          const etag = '"v2"';
+          const lastModified = 'Wed, 21 Oct 2026 07:28:00 GMT';
+          conditions.push(`${req.headers['if-none-match'] ?? '-'} ${req.headers['if-modified-since'] ?? '-'}`);
+          const current = req.headers['if-none-match'] === etag || (!req.headers['if-none-match'] && req.headers['if-modified-since'] === lastModified);
+          res.writeHead(current ? 304 : 200, { 'content-type': 'text/html', etag, 'last-modified': lastModified });
+          return res.end(current ? undefined : '<p>version 2</p>');
+        }
+        case '/retry-after-an-hour':
+          res.writeHead(503, { 'retry-after': '3600' });
+          return res.end('down for maintenance');
         case '/busy-then-ok':
           res.writeHead(count < 3 ? 503 : 200, { 'content-type': 'text/plain' });
           return res.end(count < 3 ? 'busy' : 'fine');
@@ -77,5 +90,54 @@ describe('fetcher', () => {
     assert.equal(missing.ok, false);
     if (!missing.ok) assert.equal(missing.status, 404);
     assert.equal(hits.get('/nothing-here'), 1);
+  });
+
+  test('conditional GET: validators are reported, sent back when given, and a 304 is NotModified with no body', async () => {
+    const first = await fetcher.get(`${origin}/versioned`, { maxBytes: 1000 });
+    assert.ok(first.ok);
+    assert.deepEqual(first.validators, { etag: '"v2"', lastModified: 'Wed, 21 Oct 2026 07:28:00 GMT' });
+    const same = await fetcher.revalidate(`${origin}/versioned`, first.validators, { maxBytes: 1000 });
+    assert.ok(same.ok && same.notModified);
+    assert.equal(same.status, 304);
+    assert.deepEqual(same.validators, first.validators);
+    const byDate = await fetcher.revalidate(`${origin}/versioned`, { lastModified: first.validators.lastModified }, { maxBytes: 1000 });
+    assert.ok(byDate.ok && byDate.notModified);
+    const stale = await fetcher.revalidate(`${origin}/versioned`, { etag: '"v1"' }, { maxBytes: 1000 });
+    assert.ok(stale.ok && !stale.notModified);
+    assert.equal(stale.body.toString(), '<p>version 2</p>');
+    assert.equal(stale.validators.etag, '"v2"');
+    assert.deepEqual(conditions, ['- -', '"v2" Wed, 21 Oct 2026 07:28:00 GMT', '- Wed, 21 Oct 2026 07:28:00 GMT', '"v1" -']);
+  });
+
+  test('a Retry-After past the stop time is not waited for: transient outcome with retryAfterMs, and the host is left alone', async () => {
+    const stopping = new Fetcher({
+      userAgent: 'test-agent',
+      requestTimeoutMs: 1000,
+      retries: 3,
+      concurrency: 2,
+      allowPrivateNetworks: ['127.0.0.1'],
+      signal: new AbortController().signal,
+      stopRequestsAt: Date.now() + 30_000,
+    });
+    try {
+      const refused = await stopping.get(`${origin}/retry-after-an-hour`, { maxBytes: 1000 });
+      assert.equal(refused.ok, false);
+      if (!refused.ok) {
+        assert.equal(refused.transient, true);
+        assert.ok(refused.retryAfterMs! > 3_500_000 && refused.retryAfterMs! <= 3_600_000, String(refused.retryAfterMs));
+        assert.match(refused.reason, /^HTTP 503, then not requested: its host is not free again for 36\d\d s/);
+        assert.equal(refused.status, 503);
+      }
+      assert.equal(hits.get('/retry-after-an-hour'), 1, 'the retry is not made');
+      const deferred = await stopping.get(`${origin}/gzip`, { maxBytes: 1000 });
+      assert.equal(deferred.ok, false);
+      if (!deferred.ok) assert.equal(deferred.deferred, true);
+      assert.equal(hits.get('/gzip'), 1, 'only the earlier test asked for it');
+      // A permanent failure is not transient.
+      const missing = await stopping.get(`${origin.replace('127.0.0.1', 'localhost')}/nothing`, { maxBytes: 1000 });
+      assert.equal(!missing.ok && missing.transient, undefined);
+    } finally {
+      await stopping.close();
+    }
   });
 });

@@ -39,18 +39,33 @@ describe('frontier', () => {
     assert.equal(f.entries().length, 8);
   });
 
-  test('a taken page is not pushed again until it is removed; putBack returns it to the top', () => {
+  test('a taken page is not pushed again until it is removed; putBackTaken returns it to the top', () => {
     const f = new Frontier();
     f.push('a', 0, true);
     f.push('b', 0, true);
-    const b = f.take('dfs')!;
+    assert.equal(f.take('dfs')?.url, 'b');
     assert.equal(f.push('b', 1, true), null, 'being visited: not queued again');
     assert.ok(f.has('b'));
     assert.equal(f.size, 1);
-    f.putBack(b);
+    f.putBackTaken();
     assert.deepEqual(drain(f, 'dfs'), ['b', 'a']);
     f.remove('b');
     assert.equal(f.has('b'), false);
     assert.ok(f.push('b', 2, true), 'after remove it is a stranger again');
+  });
+});
+
+describe('frontier: pushing what is already on top', () => {
+  test('unchangedByPushing is true only when the pushes would leave the order and depths as they are', () => {
+    const f = new Frontier();
+    for (const u of ['x', 'c', 'b', 'a']) f.push(u, 2, true);
+    // Pushing c, b, a (in that order) leaves a on top, then b, then c: as now.
+    assert.equal(f.unchangedByPushing(['c', 'b', 'a'], 2), true);
+    assert.equal(f.unchangedByPushing(['b', 'a'], 3), true);
+    assert.equal(f.unchangedByPushing(['b', 'c', 'a'], 2), false, 'another order');
+    assert.equal(f.unchangedByPushing(['c', 'b', 'a'], 1), false, 'a smaller depth');
+    assert.equal(f.unchangedByPushing(['new', 'a'], 2), false, 'a new page');
+    f.take('dfs');
+    assert.equal(f.unchangedByPushing(['c', 'b'], 2), true, 'a taken page is not in the way');
   });
 });

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseCrawlPayload, type CrawlConfig } from '../../src/crawler/payload';
-import { runCrawl, type CrawlResult } from '../../src/crawler/run';
+import { runCrawl, type CrawlResult, type RunContext } from '../../src/crawler/run';
 import { createLogger } from '../../src/log';
 
 /** Temp folders that play the NAS, removed together when a suite ends. */
@@ -33,11 +33,14 @@ export function testConfig(url: string, rootDir: string, extra: Record<string, u
   return parsed.value.config;
 }
 
-/** Runs one invocation; the log lines are collected instead of printed. */
-export async function crawlOnce(config: CrawlConfig, logs: string[] = [], requestId = 'test'): Promise<CrawlResult> {
+/** Runs one invocation; the log lines are collected instead of printed. `ctx` may set the retry clock, env, deadline. */
+export async function crawlOnce(config: CrawlConfig, logs: string[] = [], requestId = 'test', ctx: Partial<RunContext> = {}): Promise<CrawlResult> {
   const logger = createLogger({ requestId }, (line) => logs.push(line));
-  return runCrawl(config, { requestId, deadline: Date.now() + 120_000, logger });
+  return runCrawl(config, { requestId, deadline: Date.now() + 120_000, logger, ...ctx });
 }
+
+/** A retry clock this many hours ahead: every retry scheduled by earlier runs is due. */
+export const hoursLater = (hours: number) => () => Date.now() + hours * 3_600_000;
 
 /** sha256 of every file in img/, checking that each file is named by its own content (so none is partial). */
 export async function savedImages(rootDir: string): Promise<Set<string>> {

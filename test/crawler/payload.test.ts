@@ -70,4 +70,22 @@ describe('crawler payload', () => {
     assert.deepEqual(r.value.warnings, ['unknown payload field "numberOfPage" is ignored']);
     assert.equal(r.value.config.numberOfPages, 50);
   });
+
+  test('politeness and sitemap fields: defaults, durations as seconds or text, bad values named', () => {
+    const d = parse({ url: 'https://example.com/' });
+    assert.ok(d.ok);
+    assert.equal(d.value.config.maxCrawlDelay, 10_000);
+    assert.equal(d.value.config.hostDelayMs, 0);
+    assert.equal(d.value.config.sitemaps, true);
+    for (const [given, ms] of [[3, 3000], ['2m', 120_000], ['500ms', 500], [0, 0]] as const) {
+      const r = parse({ url: 'https://example.com/', maxCrawlDelay: given });
+      assert.ok(r.ok, String(given));
+      assert.equal(r.value.config.maxCrawlDelay, ms);
+    }
+    for (const bad of [{ maxCrawlDelay: 'soon' }, { maxCrawlDelay: -1 }, { hostDelayMs: -5 }, { hostDelayMs: 1.5 }, { sitemaps: 'yes' }]) {
+      const r = parse({ url: 'https://example.com/', ...bad });
+      assert.equal(r.ok, false, JSON.stringify(bad));
+      if (!r.ok) assert.match(r.error, new RegExp(Object.keys(bad)[0]));
+    }
+  });
 });

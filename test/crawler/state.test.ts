@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CrawlState } from '../../src/crawler/state';
+import { decodeSnapshot, encodeSnapshot } from '../../src/nas/state-store';
 
 const hash = 'a'.repeat(64);
 const load = (journal: string[]) =>
@@ -32,5 +33,71 @@ describe('crawl state journal', () => {
     assert.equal(state.frontier.take('dfs'), undefined);
     assert.equal(state.totalCrawlCount, 0);
     assert.equal(state.totalImageDownloaded, 0);
+  });
+
+  test('the sitemaps-read mark survives replay and compaction; a damaged one is skipped', () => {
+    const replayed = load(['M\thttp://127.0.0.1:1', 'M\tnot an origin']);
+    assert.equal(replayed.skippedLines, 1);
+    assert.deepEqual([...replayed.sitemapsRead], ['http://127.0.0.1:1']);
+    const snapshot = decodeSnapshot(encodeSnapshot(2, replayed.toSnapshot()));
+    const compacted = CrawlState.fromStore({ generation: 2, snapshot, journal: [], journalBytes: 0, snapshotBytes: 0, warnings: [] });
+    assert.deepEqual([...compacted.sitemapsRead], ['http://127.0.0.1:1']);
+  });
+});
+
+describe('crawl state replay', () => {
+  const comparable = (state: CrawlState) => {
+    state.frontier.putBackTaken();
+    const { sections, meta } = state.toSnapshot();
+    return { meta: { ...meta, savedAt: null }, sections: Object.fromEntries(Object.entries(sections).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString() : v])) };
+  };
+
+  test('a replay of the lines gives exactly the state that wrote them: takes, link batches, retries, unfinished pages, runs', () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 16) % n;
+    };
+    const url = (i: number) => `http://127.0.0.1:1/dir/page${i}?q=${i % 3}`;
+    const state = new CrawlState();
+    const lines: string[] = [state.push(url(0), 0, 'dfs')!];
+    let inFlight: string[] = [];
+    for (let step = 0; step < 3000; step++) {
+      const op = random(20);
+      if (op === 0) {
+        lines.push(state.runStarted());
+        inFlight = [];
+      } else if (op <= 3) {
+        const taken = state.take('dfs');
+        if (taken) lines.push(taken.line);
+        if (taken) inFlight.push(taken.item.url);
+      } else {
+        const page = url(random(200));
+        const links = Array.from({ length: random(8) }, () => url(random(200)));
+        const line = state.pushLinks(page, 1 + random(4), links, 'dfs');
+        if (line) lines.push(line);
+        const done = inFlight.splice(random(inFlight.length + 1), 1)[0];
+        if (done) {
+          const end = random(4);
+          if (end === 0) lines.push(state.visited(done, 2 + random(3)));
+          else if (end === 1) lines.push(state.pageWaits(done, 1, 1000 + step, 'HTTP 503'));
+          else if (end === 2) lines.push(state.failedPage(done, 'HTTP 404'));
+          else lines.push(state.progressed(done));
+        }
+      }
+    }
+    const replayed = load(lines);
+    assert.equal(replayed.skippedLines, 0);
+    assert.deepEqual(comparable(replayed), comparable(state));
+    assert.ok(state.frontier.size > 10 && state.waitingPages.size > 5 && state.history.size > 10, `the walk reached every kind of state: ${state.frontier.size} ${state.waitingPages.size} ${state.history.size}`);
+  });
+
+  test('links are written relative to their page and read back exactly', () => {
+    const state = new CrawlState();
+    const page = `http://127.0.0.1:1/${'p'.repeat(1500)}?x=1`;
+    const links = [`http://127.0.0.1:1/${'p'.repeat(1500)}?x=2`, 'http://127.0.0.1:1/other', 'http://127.0.0.1:1/a:b', 'https://elsewhere.example/x'];
+    const line = state.pushLinks(page, 1, links, 'dfs')!;
+    assert.ok(line.length < page.length + 200, `one short line: ${line.length} bytes`);
+    assert.deepEqual(load([line]).frontier.entries().map((e) => e.url), links);
   });
 });

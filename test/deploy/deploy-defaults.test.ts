@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readDeployDefaults } from '../../src/deploy/deploy-defaults';
-import { parseInterval } from '../../src/deploy/interval';
+import { parseInterval } from '../../src/util/duration';
 import { S_YAML, renderSYaml, type Rendered } from './render';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-defaults-'));

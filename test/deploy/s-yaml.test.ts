@@ -54,12 +54,12 @@ test('both functions share one NAS (same uid, gid, server, mount dir), VPC, log 
   for (const fn of [crawler, image]) assert.equal(fn.props.environmentVariables.NAS_ROOT, '/mnt/crawler');
 });
 
-test('crawler: nodejs20, 2048 MB, 300 s, a 5-minute timer whose payload JSON takes its url from CRAWL_URL', () => {
+test('crawler: nodejs20, 1024 MB, 300 s, a 5-minute timer whose payload JSON takes its url from CRAWL_URL', () => {
   const withSeed = renderSYaml({ CRAWL_URL: 'https://seed.example/start', CRAWL_PAGES_PER_RUN: '20' }).resources.crawler.props;
   assert.equal(withSeed.runtime, 'nodejs20');
   assert.equal(withSeed.handler, 'functions/crawler/index.handler');
   assert.equal(withSeed.code, './dist/crawler');
-  assert.equal(withSeed.memorySize, 2048);
+  assert.equal(withSeed.memorySize, 1024);
   assert.equal(withSeed.timeout, 300);
   const [timer] = withSeed.triggers;
   assert.equal(timer.triggerType, 'timer');

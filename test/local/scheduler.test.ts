@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startScheduler } from '../../src/local/scheduler';
-import { parseInterval } from '../../src/deploy/interval';
+import { parseInterval } from '../../src/util/duration';
 
 test('never runs two invocations at once, and skips ticks that land during a run', async () => {
   let running = 0;
