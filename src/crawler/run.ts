@@ -220,11 +220,11 @@ class CrawlRun {
     }
     const version = loaded.snapshot?.meta.version ?? 1;
     if (loaded.snapshot && version !== STATE_VERSION) this.logger.info('crawl state format migrated', { from: version, to: STATE_VERSION });
-    // Compact when asked to start over, after damage, when the journal outgrows the snapshot, and to give the state
-    // a snapshot of this format (the first run, or a migration), so that its journal is never read by an older crawler.
+    // Compact when asked to start over, after damage, when the journal outgrows the snapshot, and to migrate an older
+    // snapshot. (Not on the very first run: a snapshot costs zlib.crc32, which FC's Node 20.11 lacks; see docs/crawler.md.)
     const damaged = loaded.warnings.length > 0 || state.skippedLines > 0;
-    const unversioned = !loaded.snapshot || version !== STATE_VERSION;
-    if (this.config.reset || damaged || unversioned || loaded.journalBytes > Math.max(COMPACT_MIN_BYTES, loaded.snapshotBytes / 2)) {
+    const migrating = loaded.snapshot !== null && version !== STATE_VERSION;
+    if (this.config.reset || damaged || migrating || loaded.journalBytes > Math.max(COMPACT_MIN_BYTES, loaded.snapshotBytes / 2)) {
       await this.timedWrite(() => this.store.compact(state.toSnapshot()));
     }
     this.logger.debug('crawl state loaded', {

@@ -67,13 +67,14 @@ describe('state format version (issue 11 §6)', () => {
     }
   });
 
-  test('a version-1 state (no version lines, P/V lines, no snapshot) is read and migrated', async () => {
+  test('a version-1 state (a version-1 snapshot and P/V lines) is read and migrated', async () => {
     const site = await startTestSite({ features: false, pages: 3, imagesPerPage: 1 });
     try {
       const root = await nasFolders.make();
       const store = new StateStore(path.join(root, 'crawl-state'), root);
       await store.load();
-      await store.append([`P\t0\t${site.url}`, `V\t${site.url}`, `P\t1\t${site.origin}/page/0.html`]);
+      await store.compact({ meta: { version: 1, totalCrawlCount: 0 }, sections: { history: [], failed: [], frontier: [`0\t${site.url}`], imageUrls: [], images: [] } });
+      await store.append([`V\t${site.url}`, `P\t1\t${site.origin}/page/0.html`]);
       await store.close();
       const logs: string[] = [];
       const result = await crawlOnce(testConfig(site.url, root), logs);
