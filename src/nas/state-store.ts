@@ -17,7 +17,7 @@
 import { createReadStream, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc32';
 import { writeFileAtomic } from './atomic-write';
 
 /** What a snapshot holds: a JSON meta object and named sections of lines (given as lines or as newline-ended bytes). */

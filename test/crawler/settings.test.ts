@@ -73,7 +73,7 @@ describe('state format version (issue 11 §6)', () => {
     }
   });
 
-  test('a version-1 state (no version lines, P/V lines, no snapshot) is read and migrated', async () => {
+  test('a version-1 state (a version-1 snapshot and P/V lines) is read and migrated', async () => {
     const site = await startTestSite({ features: false, pages: 3, imagesPerPage: 1 });
     try {
       const root = await nasFolders.make();
