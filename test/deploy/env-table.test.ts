@@ -24,7 +24,7 @@ test('every env var read in src, functions, scripts, bench, s.yaml and s.contain
   }
   assert.ok(names.size >= 25, `found only ${names.size}: ${[...names].join(' ')}`);
   const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
-  const start = readme.indexOf('### Environment variables: one table');
+  const start = readme.indexOf('## Environment variables: one table');
   const table = readme.slice(start, readme.indexOf('\n\n', readme.indexOf('| variable |', start)));
   const missing = [...names].filter((name) => !table.includes(`\`${name}\``));
   assert.deepEqual(missing, [], 'env vars missing from the README table');

@@ -123,11 +123,11 @@ test('account-specific values come from env vars, and the file holds no keys or 
   assert.equal(custom.resources['image-domain'].props.domainName, 'images.example.com');
 });
 
-test("the README's deployment section lists every env var s.yaml reads", () => {
+test("the README's environment variable table lists every env var s.yaml reads", () => {
   const names = new Set([...fs.readFileSync(S_YAML, 'utf8').matchAll(/env\(\s*['"]([A-Z0-9_]+)['"]/g)].map((m) => m[1]));
   assert.ok(names.size >= 10, `found ${names.size} env vars`);
   const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('<!-- section:deployment -->'), readme.indexOf('<!-- /section:deployment -->'));
+  const section = readme.slice(readme.indexOf('<!-- section:env -->'), readme.indexOf('<!-- /section:env -->'));
   for (const name of names) assert.ok(section.includes(`\`${name}\``), `README lists ${name}`);
 });
 
