@@ -30,8 +30,8 @@ export interface FetcherOptions {
 }
 
 export interface GetOptions {
-  /** A body larger than this (after decoding) fails the fetch. */
-  maxBytes: number;
+  /** A body larger than this (after decoding) fails the fetch; a function picks the cap by the response's Content-Type. */
+  maxBytes: number | ((contentType: string) => number);
   /** A body known (by Content-Length, or once read) to be smaller than this is reported as too small. */
   minBytes?: number;
   /**
@@ -255,16 +255,17 @@ export class Fetcher {
         throw new FetchError(`HTTP ${statusCode}`, statusCode);
       }
       const contentType = header('content-type') ?? '';
+      const maxBytes = typeof options.maxBytes === 'function' ? options.maxBytes(contentType) : options.maxBytes;
       const declared = header('content-encoding') ? NaN : Number(header('content-length') ?? NaN);
       if (options.minBytes !== undefined && declared < options.minBytes) {
         discard(response.body);
         return { ok: false, reason: `smaller than the cutoff (${declared} bytes by Content-Length)`, tooSmall: true };
       }
-      if (declared > options.maxBytes) {
+      if (declared > maxBytes) {
         discard(response.body);
-        throw new FetchError(`larger than the cap of ${options.maxBytes} bytes (${declared} by Content-Length)`);
+        throw new FetchError(`larger than the cap of ${maxBytes} bytes (${declared} by Content-Length)`);
       }
-      const body = await readCapped(response.body, header('content-encoding'), options.maxBytes);
+      const body = await readCapped(response.body, header('content-encoding'), maxBytes);
       if (options.minBytes !== undefined && body.length < options.minBytes) {
         return { ok: false, reason: `smaller than the cutoff (${body.length} bytes)`, tooSmall: true };
       }

@@ -93,8 +93,9 @@ export class PageVisitor {
     // A redirect into a host whose robots.txt is unavailable waits for a later run, as a page of that host would.
     let hopHostUnavailable = false;
     const res = await this.ctx.fetcher.get(url, {
-      // A link may turn out to be an image (decided by its bytes below), so the larger cap holds while reading.
-      maxBytes: Math.max(config.maxPageBytes, config.maxImageBytes),
+      // A link may turn out to be an image (decided by its bytes below), so the image cap holds while reading any
+      // response that does not call itself HTML; one that does is held to the page cap, so a huge page costs no more.
+      maxBytes: (contentType) => (HTML_TYPES.test(contentType) ? config.maxPageBytes : Math.max(config.maxPageBytes, config.maxImageBytes)),
       accept: 'text/html,application/xhtml+xml;q=0.9,image/*;q=0.8,*/*;q=0.5',
       checkHop: async (hop) => {
         const refusal = await this.refuseHop(hop);

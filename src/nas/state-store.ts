@@ -224,11 +224,12 @@ export class StateStore {
   async compact(snapshot: Snapshot): Promise<void> {
     this.checkFence();
     await this.close();
-    if (this.journalLength > 0) {
-      // Sealed like any other, so recovery from the previous generation reads exactly what this snapshot holds.
-      const own = this.file('journal', this.generation, this.writer);
-      await fs.rename(own, `${own}.${this.journalLength}`);
-    }
+    // Sealed like any other, so recovery from the previous generation reads exactly what this snapshot holds. A
+    // generation with no segment at all (a first run's compaction) gets an empty sealed one: its journal was empty,
+    // not lost, so a damaged snapshot.<g+1> can still be rebuilt from it.
+    const own = this.file('journal', this.generation, this.writer);
+    if (this.journalLength > 0) await fs.rename(own, `${own}.${this.journalLength}`);
+    else if (!(await fs.readdir(this.dir)).some((name) => parseSegment(name)?.generation === this.generation)) await fs.writeFile(`${own}.0`, '');
     const next = this.generation + 1;
     await writeFileAtomic(this.file('snapshot', next), encodeSnapshot(next, snapshot), this.tempDir, { replace: false });
     const previous = this.generation;

@@ -217,11 +217,26 @@ describe('StateStore', () => {
     await assert.rejects(open().load(), StateCorruptError);
   });
 
+  test('a first compaction of an empty state keeps generation 0 recoverable: a damaged snapshot.1 is rebuilt', async () => {
+    const store = open(fence(1));
+    await store.load();
+    await store.compact({ meta: {}, sections: {} });
+    await store.append(['line after the first compaction']);
+    await store.close();
+    await fs.writeFile(path.join(dir, 'state', 'snapshot.1'), 'garbage');
+    const loaded = await open(fence(2)).load();
+    assert.equal(loaded.snapshot, null);
+    assert.deepEqual(loaded.journal, ['line after the first compaction']);
+    assert.match(loaded.warnings.join('\n'), /snapshot\.1 is damaged/);
+  });
+
   test('a damaged snapshot.1 with no journal of generation 0 fails loudly instead of starting over', async () => {
     const store = open();
     await store.load();
     await store.compact({ meta: {}, sections: { a: ['1'] } });
     await store.close();
+    // The compaction left generation 0 an empty sealed segment (its journal was empty); here it is lost too.
+    for (const name of await fs.readdir(path.join(dir, 'state'))) if (name.startsWith('journal.0.')) await fs.rm(path.join(dir, 'state', name));
     await fs.writeFile(path.join(dir, 'state', 'snapshot.1'), 'garbage');
     await assert.rejects(open().load(), StateCorruptError);
   });

@@ -61,7 +61,8 @@ function continues(next: Measured, previousTotal: number, done: Set<string>): bo
 
 /** The folder holding the state store (snapshot.<g> / journal.<g>) below the NAS root. */
 function stateFiles(nas: string): { dir: string; snapshots: string[]; journals: string[] } {
-  const files = listFiles(nas).filter((f) => /(^|\/)(snapshot|journal)\.\d+$/.test(f));
+  // snapshot.<g>, and journal segments journal.<g>.<lease>[.<sealed bytes>] (or journal.<g> of the earlier layout).
+  const files = listFiles(nas).filter((f) => /(^|\/)(snapshot\.\d+|journal\.\d+(\.\d+){0,2})$/.test(f));
   const dir = files.length ? path.join(nas, path.dirname(files[0])) : nas;
   const byGeneration = (kind: string) =>
     files.filter((f) => path.basename(f).startsWith(kind + '.')).sort((a, b) => Number(b.split('.').pop()) - Number(a.split('.').pop()));
@@ -81,7 +82,9 @@ async function crawlWithHistory(nas: string): Promise<{ total: number; done: Set
     total = m.run.result?.totalCrawlCount ?? total;
     const { snapshots, journals } = stateFiles(nas);
     if (snapshots.length >= 2) break;
-    if (journals[0]) fs.appendFileSync(journals[0], 'P\t1\thttp://torn.invalid/');
+    // The last run's own journal segment (journal.<g>.<lease>, not yet sealed by a later reader) gets the torn line.
+    const open = journals.filter((j) => /journal\.\d+\.\d+$/.test(j)).sort((a, b) => Number(b.split('.').pop()) - Number(a.split('.').pop()));
+    if (open[0]) fs.appendFileSync(open[0], 'P\t1\thttp://torn.invalid/');
   }
   return { total, done };
 }
@@ -194,7 +197,11 @@ test('a corrupted newest snapshot (bytes overwritten, same length)', { timeout: 
 test('a journal damaged mid-file and cut mid-line', { timeout: 2 * 60_000 }, async (t) => {
   const nas = path.join(tmp.dir, 'damaged journal');
   const history = await crawlWithHistory(nas);
-  const [journal] = stateFiles(nas).journals.filter((j) => fs.statSync(j).size > 200);
+  // A segment of the newest generation: the one the next load reads (older ones are kept only for recovery).
+  const generation = (j: string) => Number(path.basename(j).split('.')[1]);
+  const journals = stateFiles(nas).journals.filter((j) => fs.statSync(j).size > 200);
+  const newest = Math.max(...journals.map(generation));
+  const [journal] = journals.filter((j) => generation(j) === newest);
   const data = fs.readFileSync(journal);
   data.fill(0x5a, data.length >> 1, (data.length >> 1) + 40);
   fs.writeFileSync(journal, data.subarray(0, data.length - 3));

@@ -62,9 +62,21 @@ export function lostOrRewritten(dir: string, before: Map<string, FileMark>): str
   return [...before]
     .filter(([rel, mark]) => {
       const file = path.join(dir, rel);
-      if (!fs.existsSync(file)) return true;
-      const head = fs.readFileSync(file).subarray(0, mark.bytes);
-      return head.length !== mark.bytes || sha256(head) !== mark.sha256;
+      const kept = (candidate: string) => {
+        const head = fs.readFileSync(candidate).subarray(0, mark.bytes);
+        return head.length === mark.bytes && sha256(head) === mark.sha256;
+      };
+      return !(fs.existsSync(file) ? [file] : sealedAs(file)).some(kept);
     })
     .map(([rel]) => rel);
+}
+
+/** A journal segment the next holder sealed: renamed to `<name>.<bytes>` with the same content (src/nas/state-store.ts). */
+function sealedAs(file: string): string[] {
+  const base = path.basename(file);
+  if (!/^journal\.\d+\.\d+$/.test(base) || !fs.existsSync(path.dirname(file))) return [];
+  return fs
+    .readdirSync(path.dirname(file))
+    .filter((name) => name.startsWith(`${base}.`) && /^\d+$/.test(name.slice(base.length + 1)))
+    .map((name) => path.join(path.dirname(file), name));
 }
