@@ -45,8 +45,9 @@ test(`soak: ${SOAK_SECONDS} s at concurrency ${CONNECTIONS}, mixed actions`, { t
   const nas = path.join(tmp.dir, 'nas');
   fs.mkdirSync(path.join(nas, 'img'), { recursive: true });
   for (const name of ['astronaut.png', 'camera.png', 'coffee.png']) fs.copyFileSync(path.join(PHOTOS, name), path.join(nas, 'img', name));
-  // The result cache off: every request decodes, transforms or detects faces, so a leak anywhere shows.
-  const server = await startImageServer(nas, { connectLog: path.join(tmp.dir, 'connect.jsonl'), env: { IMAGE_CACHE_MB: '0', IMAGE_RESULT_STORE_MB: '0' } });
+  // The result cache, the NAS result store and the faces sidecars off: every request decodes, transforms or detects
+  // faces, so a leak anywhere shows.
+  const server = await startImageServer(nas, { connectLog: path.join(tmp.dir, 'connect.jsonl'), env: { IMAGE_CACHE_MB: '0', IMAGE_RESULT_STORE_MB: '0', IMAGE_FACE_STORE: 'off' } });
   t.after(() => server.stop());
   const load = (duration: number) => autocannon({ url: server.url, connections: CONNECTIONS, duration, requests: MIX.map((p) => ({ path: p })), timeout: 30 });
 
