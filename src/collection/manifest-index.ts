@@ -105,10 +105,12 @@ export async function readManifestPage(rootDir: string, page: number, pageSize: 
     await manifest.read(span, 0, span.length, offsets[0]);
     const lines: IndexedLine[] = [];
     for (let i = 0; i < pageLines; i++) {
-      // Up to the line's own newline: past the newest indexed line may lie lines the index does not have yet.
+      // Up to the line's own newline: after an indexed line may lie lines the index does not hold (gone marks, or
+      // lines the index does not have yet).
       const start = offsets[i] - offsets[0];
       const newline = span.indexOf(0x0a, start);
-      const stop = i + 1 < offsets.length ? offsets[i + 1] - offsets[0] : newline === -1 ? span.length : newline;
+      const next = i + 1 < offsets.length ? offsets[i + 1] - offsets[0] : span.length;
+      const stop = newline === -1 ? next : Math.min(newline, next);
       const line = parseManifestLine(span.toString('utf8', start, stop));
       if (line) lines.push({ ...line, seq: firstSeq + i });
     }

@@ -3,6 +3,8 @@
  *   {"file":"img/<sha256>.<ext>","sourceUrl":"…","page":"…","width":640,"height":480,"bytes":12345,"savedAt":"ISO"}
  * Identical content found under several URLs shares one file, so a file may have several lines;
  * readManifest merges them. Lines are appended while holding the crawl lease; a reader skips a torn line.
+ * A revisit that finds an image URL on no page any more appends a mark {"sourceUrl":"…","goneSince":"ISO"}
+ * (and {"sourceUrl":"…","goneSince":null} when it is shown again); the file stays. Marks are not in the index.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -31,6 +33,14 @@ export interface ManifestEntry {
   height: number;
   bytes: number;
   savedAt: string;
+  /** Set when every URL the content was found under is on no page any more: the latest of their marks. */
+  goneSince?: string;
+}
+
+/** An image URL vanished from every page (an ISO time), or is shown again (null). */
+export interface GoneMark {
+  sourceUrl: string;
+  goneSince: string | null;
 }
 
 export class ManifestWriter {
@@ -38,8 +48,8 @@ export class ManifestWriter {
 
   constructor(private readonly rootDir: string) {}
 
-  async append(lines: ManifestLine[]): Promise<void> {
-    if (lines.length === 0) return;
+  async append(lines: ManifestLine[], marks: GoneMark[] = []): Promise<void> {
+    if (lines.length === 0 && marks.length === 0) return;
     const file = path.join(this.rootDir, MANIFEST_FILE);
     // A kill mid-append may have left a torn last line: start on a fresh line so the new ones stay whole.
     const prefix = this.checkedTail ? '' : await newlineNeeded(file);
@@ -55,7 +65,7 @@ export class ManifestWriter {
         offsets.push(offset);
         offset += Buffer.byteLength(text);
       }
-      await handle.write(prefix + texts.join(''));
+      await handle.write(prefix + texts.join('') + marks.map((m) => JSON.stringify(m) + '\n').join(''));
       await handle.datasync();
     } finally {
       await handle.close();
@@ -110,9 +120,14 @@ export async function readManifest(rootDir: string): Promise<Map<string, Manifes
     throw e;
   }
   const entries = new Map<string, ManifestEntry>();
+  const gone = new Map<string, string | null>();
   for (const text of lines.split('\n')) {
     const value = parseManifestLine(text);
-    if (!value) continue;
+    if (!value) {
+      const mark = parseGoneMark(text);
+      if (mark) gone.set(mark.sourceUrl, mark.goneSince);
+      continue;
+    }
     const entry = entries.get(value.file);
     if (!entry) {
       const { sourceUrl, page, ...rest } = value;
@@ -121,5 +136,21 @@ export async function readManifest(rootDir: string): Promise<Map<string, Manifes
       entry.sourceUrls.push(value.sourceUrl);
     }
   }
+  for (const entry of entries.values()) {
+    const since = entry.sourceUrls.map((url) => gone.get(url));
+    if (since.every((s): s is string => typeof s === 'string')) entry.goneSince = since.sort().at(-1);
+  }
   return entries;
+}
+
+function parseGoneMark(text: string): GoneMark | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const v = value as GoneMark;
+  const ok = typeof v === 'object' && v !== null && !('file' in v) && typeof v.sourceUrl === 'string' && (v.goneSince === null || typeof v.goneSince === 'string');
+  return ok ? v : undefined;
 }

@@ -2,6 +2,7 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { durationMs } from '../util/duration';
+import type { RefreshPolicy } from './revisit-policy';
 import { describeZodError } from '../util/zod-error';
 import { nasRootFromEnv } from '../nas/root';
 import { err, ok, type Result } from '../result';
@@ -27,6 +28,22 @@ function isCidr(s: string): boolean {
 }
 
 const MB = 1024 * 1024;
+
+/** A revisit interval: a duration of at least 1 s, kept in whole seconds. */
+const intervalS = durationMs.refine((ms) => ms >= 1000, 'must be at least 1s').transform((ms) => Math.round(ms / 1000));
+
+const refreshObject = z
+  .strictObject({
+    minInterval: intervalS.prefault('1h'),
+    maxInterval: intervalS.prefault('7d'),
+    share: z.number().min(0).max(1).default(0.2),
+    images: z.boolean().default(false),
+  })
+  .refine((r) => r.minInterval <= r.maxInterval, { message: 'must not be longer than maxInterval', path: ['minInterval'] })
+  .transform((r): RefreshPolicy => ({ minIntervalS: r.minInterval, maxIntervalS: r.maxInterval, share: r.share, images: r.images }));
+
+/** `false` turns revisits off; an object (or true: every default) sets them up. */
+const refreshSchema = z.union([z.literal(false), z.literal(true).transform(() => refreshObject.parse({})), refreshObject]).prefault({});
 
 const payloadSchema = z.object({
   url: httpUrl,
@@ -59,6 +76,8 @@ const payloadSchema = z.object({
   hostDelayMs: z.number().int().nonnegative().default(0),
   /** Seed the frontier from the seed host's sitemaps (robots.txt `Sitemap:` lines and /sitemap.xml), once per crawl. */
   sitemaps: z.boolean().default(true),
+  /** Revisits of visited pages (docs/freshness.md): false, or {minInterval, maxInterval, share, images}. */
+  refresh: refreshSchema,
 });
 
 export type CrawlConfig = Omit<z.output<typeof payloadSchema>, 'rootDir'> & { rootDir: string };

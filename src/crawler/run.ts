@@ -31,8 +31,18 @@ export interface CrawlResult {
   failedCount: number;
   /** Pages and images that met a transient failure and wait for a later attempt. */
   retryingCount: number;
-  /** Nothing waits, in the frontier or for a retry: the crawl is complete. */
+  /** Nothing waits, in the frontier or for a retry: the crawl is complete (revisits may still come). */
   done: boolean;
+  /** Nothing was due at the start of the run (no new page, retry, revisit or sitemap read): it made no request. */
+  idle: boolean;
+  /** Visited pages visited again this run (refresh), whatever came of it. */
+  pagesRevisitedThisRun: number;
+  /** Revisits answered 304 Not Modified. */
+  notModifiedThisRun: number;
+  /** Revisits that found the page's links or images changed. */
+  changedThisRun: number;
+  /** The earliest time a visited page is due again (ISO), or null when no page is scheduled (refresh: false). */
+  nextRevisitAt: string | null;
   skipped: 'locked' | null;
   durationMs: number;
   /** Set when the invocation as a whole failed (bad payload, unusable state). */
@@ -68,7 +78,8 @@ export function failedResult(message: string): CrawlResult {
 function emptyResult(durationMs: number): CrawlResult {
   return {
     totalCrawlCount: 0, totalImageDownloaded: 0, totalImageSize: 0, errorStack: [], pagesCrawledThisRun: 0,
-    imagesDownloadedThisRun: 0, frontierSize: 0, failedCount: 0, retryingCount: 0, done: false, skipped: null, durationMs,
+    imagesDownloadedThisRun: 0, frontierSize: 0, failedCount: 0, retryingCount: 0, done: false, idle: false,
+    pagesRevisitedThisRun: 0, notModifiedThisRun: 0, changedThisRun: 0, nextRevisitAt: null, skipped: null, durationMs,
   };
 }
 
@@ -168,16 +179,17 @@ class CrawlRun {
       commit: (changes) => this.commit(changes),
       onLinks: () => this.wake(),
     });
+    const work = this.dueWork(state);
     try {
       // Recorded before anything is taken (a no-op in memory: the load put unfinished pages back already), and
       // written ahead of the run's first change, so a replay puts them back at the same point.
       this.startLine = state.runStarted();
       // In dfs the seed goes on top of its sitemap's pages, in bfs before them: either way it is visited first.
-      const sitemapPages = () => this.seedFromSitemaps(state, fetcher, robots, abort.signal);
+      const sitemapPages = () => (work.sitemaps ? this.readSitemaps(state, fetcher, robots, abort.signal) : Promise.resolve());
       if (this.config.order === 'dfs') await sitemapPages();
-      await this.applySettings(state);
+      await this.applySettings(state, visitor);
       if (this.config.order === 'bfs') await sitemapPages();
-      await this.crawl(state, visitor, stopTakingAt);
+      if (!work.idle) await this.crawl(state, visitor, stopTakingAt);
     } finally {
       clearTimeout(hardStop);
       // A failed flush was already logged by the page that awaited it; here it only must not skip the clean-up.
@@ -188,6 +200,8 @@ class CrawlRun {
     // Back into memory for the counts; on disk they are put back by the next run's replay.
     state.frontier.putBackTaken();
     const frontierSize = state.frontier.size;
+    const { revisited, notModified, changed } = visitor.revisitCounts;
+    const nextDue = this.config.refresh ? state.revisits.due(0, 0, () => true).nextDue : 0;
     return {
       totalCrawlCount: state.totalCrawlCount,
       totalImageDownloaded: state.totalImageDownloaded,
@@ -199,10 +213,39 @@ class CrawlRun {
       failedCount: state.failed.size,
       retryingCount: state.retryingCount,
       done: frontierSize === 0 && state.retryingCount === 0 && !this.fatal,
+      idle: work.idle,
+      pagesRevisitedThisRun: revisited,
+      notModifiedThisRun: notModified,
+      changedThisRun: changed,
+      nextRevisitAt: nextDue ? new Date(nextDue * 1000).toISOString() : null,
       skipped: null,
       durationMs: Date.now() - this.started,
       ...(this.fatal ? { error: this.fatal.message } : {}),
     };
+  }
+
+  /**
+   * What is due at the start of the run, decided from the state alone. A run with nothing due (idle) makes no
+   * request: not even robots.txt.
+   */
+  private dueWork(state: CrawlState): { sitemaps: boolean; idle: boolean } {
+    const { config } = this;
+    const now = this.now();
+    const seed = normaliseUrl(config.url);
+    const origin = new URL(config.url).origin;
+    const readAt = state.sitemapsRead.get(origin);
+    // With revisits on, sitemaps are read again every minInterval: their <lastmod> and new pages are news too.
+    const sitemaps = config.sitemaps && config.maxDepth !== 0 && (readAt === undefined || (config.refresh !== false && readAt + config.refresh.minIntervalS <= now / 1000));
+    const seedKnown = !seed || state.history.has(seed) || state.waitingPages.has(seed);
+    const revisitDue = config.refresh !== false && (this.seedToAdopt(state) || state.revisits.due(Math.floor(now / 1000), 1, () => false).pages.length > 0);
+    const idle = !sitemaps && seedKnown && state.frontier.size === 0 && state.duePages(now).length === 0 && state.dueImages(now).length === 0 && !revisitDue;
+    return { sitemaps, idle };
+  }
+
+  /** The seed of a crawl visited before revisits were on: scheduling it starts the revisits (PageVisitor.adopt). */
+  private seedToAdopt(state: CrawlState): boolean {
+    const seed = normaliseUrl(this.config.url);
+    return !!seed && this.config.refresh !== false && state.history.has(seed) && !state.failed.has(seed) && !state.revisits.get(seed);
   }
 
   private async loadState(): Promise<CrawlState> {
@@ -218,12 +261,13 @@ class CrawlRun {
     } else {
       state = CrawlState.fromStore(loaded);
       if (state.skippedLines) this.logger.warn('crawl state journal lines skipped', { lines: state.skippedLines });
+      for (const section of state.damagedSections) this.logger.warn('crawl state section damaged, recovered', { section });
     }
     const version = loaded.snapshot?.meta.version ?? 1;
     if (loaded.snapshot && version !== STATE_VERSION) this.logger.info('crawl state format migrated', { from: version, to: STATE_VERSION });
     // Compact when asked to start over, after damage, when the journal outgrows the snapshot, and to give the state
     // a snapshot of this format (the first run, or a migration), so that its journal is never read by an older crawler.
-    const damaged = loaded.warnings.length > 0 || state.skippedLines > 0;
+    const damaged = loaded.warnings.length > 0 || state.skippedLines > 0 || state.damagedSections.length > 0;
     const unversioned = !loaded.snapshot || version !== STATE_VERSION;
     if (this.config.reset || damaged || unversioned || this.store.compactionDue()) {
       await this.timedWrite(() => this.store.compact(state.toSnapshot()));
@@ -239,7 +283,7 @@ class CrawlRun {
    * The seed, scope and maxDepth are kept with the state. A new seed is pushed (and logged); when the seed or the
    * scope changed, waiting pages outside the new scope are dropped from the frontier (not from the history).
    */
-  private async applySettings(state: CrawlState): Promise<void> {
+  private async applySettings(state: CrawlState, visitor: PageVisitor): Promise<void> {
     const seed = normaliseUrl(this.config.url);
     if (!seed) return;
     const settings: CrawlSettings = { url: seed, scope: this.config.scope, maxDepth: this.config.maxDepth ?? null };
@@ -259,25 +303,36 @@ class CrawlRun {
     }
     const seedLine = state.waitingPages.has(seed) ? null : state.push(seed, 0, this.config.order);
     if (seedLine) journal.push(seedLine);
+    if (this.seedToAdopt(state)) journal.push(...visitor.adopt([seed]));
     if (journal.length > 0) await this.commit({ journal });
   }
 
   /**
-   * Once per crawl, the seed host's sitemaps add the pages that no link may lead to (sitemaps.ts). They are pushed
-   * as one link batch of the seed at depth 1, after the scope and URL-length rules a page's links pass.
+   * Once per crawl, and with revisits every minInterval, the seed host's sitemaps add the pages that no link may lead
+   * to (sitemaps.ts). They are pushed as one link batch of the seed at depth 1, after the scope and URL-length rules
+   * a page's links pass. A known page whose `<lastmod>` is newer than its last visit is made due now.
    */
-  private async seedFromSitemaps(state: CrawlState, fetcher: Fetcher, robots: RobotsRules | null, signal: AbortSignal): Promise<void> {
+  private async readSitemaps(state: CrawlState, fetcher: Fetcher, robots: RobotsRules | null, signal: AbortSignal): Promise<void> {
     const { config } = this;
     const seed = normaliseUrl(config.url);
+    if (!seed) return;
     const origin = new URL(config.url).origin;
-    if (!seed || !config.sitemaps || config.maxDepth === 0 || state.sitemapsRead.has(origin)) return;
     const found = await readSitemaps(config.url, fetcher, robots, signal, this.logger);
     if (!found) return; // robots.txt unavailable, or the run is stopping: a later run reads them
     const seedUrl = new URL(seed);
     const pages = found.pages.filter((page) => page !== seed && page.length <= config.maxUrlLength && inScope(new URL(page), seedUrl, config.scope));
     const line = state.pushLinks(seed, 1, config.order === 'dfs' ? [...pages].reverse() : pages, config.order);
-    this.logger.info('sitemaps read', { origin, files: found.files, pages: found.pages.length, pushed: pages.length });
-    await this.commit({ journal: [...(line ? [line] : []), state.sitemapsDone(origin)] });
+    const nowS = Math.floor(this.now() / 1000);
+    const earlier: string[] = [];
+    if (config.refresh) {
+      for (const [page, lastmod] of found.lastmod) {
+        const record = state.revisits.get(page);
+        if (!record || record.due === 0 || record.due <= nowS || lastmod <= record.visited) continue;
+        earlier.push(state.scheduled(page, { ...record, due: nowS }));
+      }
+    }
+    this.logger.info('sitemaps read', { origin, files: found.files, pages: found.pages.length, pushed: pages.length, dueEarlier: earlier.length });
+    await this.commit({ journal: [...(line ? [line] : []), ...earlier, state.sitemapsDone(origin, nowS)] });
   }
 
   /**
@@ -290,6 +345,19 @@ class CrawlRun {
     const now = this.now();
     const dueImages = state.dueImages(now);
     const duePages = state.duePages(now);
+    const refresh = this.config.refresh;
+    const seed = normaliseUrl(this.config.url);
+    // Pages that wait as new ones (pushed again nearer the seed, or retried) are not revisited meanwhile.
+    const revisits = refresh
+      ? state.revisits.due(Math.floor(now / 1000), this.config.numberOfPages, (url) => state.frontier.has(url) || state.waitingPages.has(url) || state.failed.has(url)).pages
+      : [];
+    let revisitsTaken = 0;
+    // While new pages wait, revisits take at most `share` of the pages started, interleaved with them.
+    const revisitNext = () => {
+      if (revisits.length === 0 || !refresh) return false;
+      if (state.frontier.size === 0) return true;
+      return revisitsTaken + 1 <= refresh.share * Math.min(taken + 1, this.config.numberOfPages);
+    };
     let taken = 0;
     const mayTake = () => taken < this.config.numberOfPages && Date.now() < stopTakingAt && !this.lease.lost && !this.fatal;
     const launch = (url: string, work: () => Promise<unknown>) => {
@@ -319,7 +387,14 @@ class CrawlRun {
         continue;
       }
       const retry = duePages.shift();
-      const next = retry ? { item: { url: retry[0], depth: retry[1].depth }, line: state.retry(retry[0]) } : state.take(this.config.order);
+      const revisit = !retry && revisitNext() ? revisits.shift() : undefined;
+      if (revisit) revisitsTaken++;
+      const depth = (url: string) => state.depths.get(url) ?? (url === seed ? 0 : 1);
+      const next = retry
+        ? { item: { url: retry[0], depth: retry[1].depth }, line: state.retry(retry[0]) }
+        : revisit
+          ? { item: { url: revisit.url, depth: depth(revisit.url) }, line: state.retry(revisit.url) }
+          : state.take(this.config.order);
       if (!next) {
         if (inFlight.size === 0) break;
         await this.changed();
@@ -331,13 +406,15 @@ class CrawlRun {
       const attempts = state.attemptsAt(item.url);
       if (attempts > this.config.maxAttempts) {
         const reason = `did not finish in ${this.config.maxAttempts} runs`;
-        this.logger.warn('page failed', { url: item.url, reason });
-        launch(item.url, () => this.commit({ journal: [state.failedPage(item.url, reason)], errors: [`${item.url}: ${reason}`] }));
+        // A revisit that keeps failing to finish is put off for maxInterval, not failed: the page was fine before.
+        const line = revisit && refresh ? state.scheduled(item.url, { ...revisit.record, due: Math.floor(this.now() / 1000) + refresh.maxIntervalS }) : state.failedPage(item.url, reason);
+        this.logger.warn(revisit ? 'page revisit put off' : 'page failed', { url: item.url, reason });
+        launch(item.url, () => this.commit({ journal: [line], errors: [`${item.url}: ${reason}`] }));
         continue;
       }
       const suspect = !retry && attempts > 1;
       if (suspect) await Promise.all(inFlight);
-      const task = launch(item.url, () => attempted.then(() => visitor.visit(item)));
+      const task = launch(item.url, () => attempted.then(() => visitor.visit(item, revisit?.record)));
       if (suspect) {
         this.logger.info('page visited alone: an earlier attempt did not finish', { url: item.url, attempts });
         await task;
@@ -378,7 +455,8 @@ class CrawlRun {
       while (this.pending.length > 0 && !this.lease.lost) {
         const batch = this.pending.splice(0);
         const manifestLines = batch.flatMap((c) => c.manifest ?? []);
-        if (manifestLines.length > 0) await this.timedWrite(() => this.manifest.append(manifestLines));
+        const goneMarks = batch.flatMap((c) => c.gone ?? []);
+        if (manifestLines.length + goneMarks.length > 0) await this.timedWrite(() => this.manifest.append(manifestLines, goneMarks));
         const journal = batch.flatMap((c) => c.journal);
         await this.timedWrite(() => this.store.append(journal));
         this.pagesCrawled += journal.filter(isVisitLine).length;

@@ -20,32 +20,51 @@ export interface ParsedSitemap {
   /** `urlset` lists pages, `sitemapindex` lists sitemaps; anything else is not a sitemap. */
   kind: 'urlset' | 'sitemapindex' | 'other';
   locs: string[];
+  /** The `<lastmod>` of each entry that has a valid one, as epoch seconds, by index in `locs`. */
+  lastmod: Map<number, number>;
   /** More than MAX_SITEMAP_URLS entries: the rest were dropped. */
   truncated: boolean;
 }
 
 /** The `<loc>` of each entry, by a streaming XML parse (no DOM for a 10 MB file); namespace prefixes are ignored. */
 export function parseSitemap(xml: string): ParsedSitemap {
-  const result: ParsedSitemap = { kind: 'other', locs: [], truncated: false };
+  const result: ParsedSitemap = { kind: 'other', locs: [], lastmod: new Map(), truncated: false };
   const local = (name: string) => name.slice(name.indexOf(':') + 1).toLowerCase();
   let depth = 0;
+  // The entry's <loc> and <lastmod> (either may come first), and the text of the one being read.
   let loc: string | null = null;
+  let lastmod: string | null = null;
+  let reading: 'loc' | 'lastmod' | null = null;
+  let text = '';
   const parser = new Parser(
     {
       onopentagname(name) {
         depth++;
         const tag = local(name);
         if (depth === 1) result.kind = tag === 'urlset' || tag === 'sitemapindex' ? tag : 'other';
-        else if (depth === 3 && tag === 'loc') loc = '';
+        else if (depth === 3 && (tag === 'loc' || tag === 'lastmod')) {
+          reading = tag;
+          text = '';
+        }
       },
-      ontext(text) {
-        if (loc !== null) loc += text;
+      ontext(chunk) {
+        if (reading) text += chunk;
       },
       onclosetag() {
-        if (loc !== null && depth === 3) {
-          if (result.locs.length < MAX_SITEMAP_URLS) result.locs.push(loc.trim());
-          else result.truncated = true;
+        if (depth === 3 && reading) {
+          if (reading === 'loc') loc = text.trim();
+          else lastmod = text.trim();
+          reading = null;
+        } else if (depth === 2) {
+          if (loc !== null) {
+            if (result.locs.length < MAX_SITEMAP_URLS) {
+              const at = lastmod ? Date.parse(lastmod) : NaN;
+              if (Number.isFinite(at) && at > 0) result.lastmod.set(result.locs.length, Math.floor(at / 1000));
+              result.locs.push(loc);
+            } else result.truncated = true;
+          }
           loc = null;
+          lastmod = null;
         }
         depth--;
       },
@@ -71,6 +90,8 @@ function ungzip(body: Buffer): Buffer {
 export interface SitemapPages {
   /** Page URLs in the order the sitemaps list them (normalised, not yet filtered by scope). */
   pages: string[];
+  /** The `<lastmod>` of pages that have one, epoch seconds. */
+  lastmod: Map<string, number>;
   /** Sitemap files read. */
   files: number;
 }
@@ -87,6 +108,7 @@ export async function readSitemaps(seed: string, fetcher: Fetcher, robots: Robot
   const queue = [...new Set([...listed.map((s) => normaliseUrl(s)).filter((s): s is string => s !== null), guessed])];
   const seen = new Set<string>();
   const pages: string[] = [];
+  const lastmod = new Map<string, number>();
   let files = 0;
   while (queue.length > 0 && files < MAX_SITEMAP_FILES) {
     const url = queue.shift()!;
@@ -112,11 +134,15 @@ export async function readSitemaps(seed: string, fetcher: Fetcher, robots: Robot
       continue;
     }
     if (parsed.truncated) logger.warn('sitemap has more URLs than the cap; the rest are ignored', { url, cap: MAX_SITEMAP_URLS });
-    const locs = parsed.locs.map((loc) => normaliseUrl(loc, res.url)).filter((loc): loc is string => loc !== null);
-    if (parsed.kind === 'sitemapindex') queue.push(...locs);
-    else if (parsed.kind === 'urlset') pages.push(...locs);
+    const locs = parsed.locs.map((loc) => normaliseUrl(loc, res.url));
+    const found = locs.filter((loc): loc is string => loc !== null);
+    if (parsed.kind === 'sitemapindex') queue.push(...found);
+    else if (parsed.kind === 'urlset') {
+      pages.push(...found);
+      for (const [i, at] of parsed.lastmod) if (locs[i]) lastmod.set(locs[i]!, at);
+    }
     else logger.warn('sitemap skipped', { url, reason: 'not a <urlset> or <sitemapindex> document' });
   }
   if (queue.length > 0) logger.warn('more sitemap files than the cap; the rest are not read', { origin, cap: MAX_SITEMAP_FILES, left: queue.length });
-  return { pages, files };
+  return { pages, lastmod, files };
 }

@@ -15,11 +15,16 @@
  *   W url notBefore depth why  page waits for a retry      D url          page dropped (out of a changed scope)
  *   Q url notBefore n page why image waits for a retry (n attempts made)
  *   G url                      image URL handled           I file bytes   image file saved under img/
- *   M origin                   the host's sitemaps were read (once per crawl)
+ *   M origin [at]              the host's sitemaps were read (at: epoch s; without it, once per crawl)
+ *   N url due interval visited hash lastModified etag image…
+ *                              a page's revisit record (revisits.ts): times in epoch s, images relative to url
+ *   E url lastModified etag    an image URL's validators (refresh.images)
+ *   Z url since                an image URL vanished from every page at `since` (epoch s); 0: it is back
  */
 import { sectionLines, type LoadedState, type Snapshot } from '../nas/state-store';
 import { Frontier, type CrawlOrder, type FrontierItem } from './frontier';
 import { relativeTo, resolve } from './relative-url';
+import { isPageHash, RevisitTable, type PageRecord } from './revisits';
 import { UrlSet } from './url-set';
 
 /** The state format this version writes; see checkFormat for older ones. */
@@ -89,12 +94,19 @@ export class CrawlState {
   imageUrls = new UrlSet();
   readonly images = new Map<string, number>();
   settings: CrawlSettings | null = null;
-  /** Origins whose sitemaps seeded the frontier already. */
-  readonly sitemapsRead = new Set<string>();
+  /** Origins whose sitemaps were read, and when (epoch s; 0 for a read before revisits recorded the time). */
+  readonly sitemapsRead = new Map<string, number>();
+  revisits = new RevisitTable(this.history);
+  /** ETag and Last-Modified (epoch s) of image URLs, kept when refresh.images is on. */
+  readonly imageTags = new Map<string, { etag: string; lastModified: number }>();
+  /** Image URLs that no page shows any more, since when (epoch s). */
+  readonly goneImages = new Map<string, number>();
   totalCrawlCount = 0;
   totalImageSize = 0;
   /** Journal lines that could not be understood (damage), skipped on load. */
   skippedLines = 0;
+  /** Snapshot sections that could not be used (damage), described for the log. */
+  readonly damagedSections: string[] = [];
 
   /** Throws StateFormatError for a state this version cannot read. */
   static fromStore(loaded: LoadedState): CrawlState {
@@ -104,8 +116,16 @@ export class CrawlState {
       checkFormat(snapshot.meta);
       state.totalCrawlCount = Number(snapshot.meta.totalCrawlCount) || 0;
       state.settings = (snapshot.meta.settings as CrawlSettings | undefined) ?? null;
-      for (const origin of (snapshot.meta.sitemapsRead as string[] | undefined) ?? []) state.sitemapsRead.add(origin);
+      for (const entry of (snapshot.meta.sitemapsRead as (string | [string, number])[] | undefined) ?? []) {
+        const [origin, at] = typeof entry === 'string' ? [entry, 0] : entry;
+        state.sitemapsRead.set(origin, at);
+      }
       state.history = new UrlSet(snapshot.sections.history);
+      const { revisitTimes, revisitTags, revisitImages } = snapshot.sections;
+      state.revisits = new RevisitTable(state.history, revisitTimes ? { revisitTimes, revisitTags: revisitTags ?? Buffer.alloc(0), revisitImages: revisitImages ?? Buffer.alloc(0) } : undefined);
+      if (!state.revisits.loaded) state.damagedSections.push('revisit records do not match the history: pages are scheduled again as links find them');
+      for (const [lastModified, url, etag] of tabbed(snapshot.sections.imageTags, 3)) state.imageTags.set(url, { etag, lastModified: Number(lastModified) });
+      for (const [since, url] of tabbed(snapshot.sections.goneImages, 2)) state.goneImages.set(url, Number(since));
       for (const [url, reason] of tabbed(snapshot.sections.failed, 2)) state.failed.set(url, reason);
       for (const [depth, url] of tabbed(snapshot.sections.frontier, 2)) state.frontier.push(url, Number(depth), true);
       state.imageUrls = new UrlSet(snapshot.sections.imageUrls);
@@ -147,6 +167,9 @@ export class CrawlState {
         depths: [...this.depths].map(([url, depth]) => `${depth}\t${url}`),
         waitingPages: [...this.waitingPages].map(([url, w]) => `${w.notBefore}\t${w.depth}\t${url}\t${w.reason}`),
         waitingImages: [...this.waitingImages].map(([url, w]) => `${w.notBefore}\t${w.attempts}\t${url}\t${w.page}\t${w.reason}`),
+        ...this.revisits.toSections(),
+        imageTags: [...this.imageTags].map(([url, t]) => `${t.lastModified}\t${url}\t${t.etag}`),
+        goneImages: [...this.goneImages].map(([url, since]) => `${since}\t${url}`),
       },
     };
   }
@@ -245,8 +268,23 @@ export class CrawlState {
     return this.images.has(file) ? null : this.record(`I\t${file}\t${bytes}`);
   }
 
-  sitemapsDone(origin: string): string {
-    return this.record(`M\t${origin}`);
+  sitemapsDone(origin: string, at: number): string {
+    return this.record(`M\t${origin}\t${at}`);
+  }
+
+  /** A page's revisit record, after a visit or a change of its schedule. */
+  scheduled(url: string, r: PageRecord): string {
+    const images = r.images.map((src) => relativeTo(src, url));
+    return this.record(['N', url, r.due, r.interval, r.visited, r.hash, r.lastModified, clean(r.etag), ...images].join('\t'));
+  }
+
+  imageValidated(url: string, lastModified: number, etag: string): string {
+    return this.record(`E\t${url}\t${lastModified}\t${clean(etag)}`);
+  }
+
+  /** An image URL vanished from every page (since > 0), or is shown again (0). */
+  imageGone(url: string, since: number): string {
+    return this.record(`Z\t${url}\t${since}`);
   }
 
   private record(line: string): string {
@@ -326,8 +364,27 @@ export class CrawlState {
         this.addImage(`${a}\t${b}`);
         return true;
       case 'M':
-        if (fields.length !== 2 || !isHttpUrl(a)) return false;
-        this.sitemapsRead.add(a);
+        if (fields.length > 3 || !isHttpUrl(a) || (b !== undefined && !isCount(b))) return false;
+        this.sitemapsRead.set(a, Number(b ?? 0));
+        return true;
+      case 'N': {
+        const [, url, due, interval, visited, hash, lastModified, etag, ...relative] = fields;
+        if (fields.length < 8 || !isHttpUrl(url) || ![due, interval, visited, lastModified].every(isCount) || !isPageHash(hash)) return false;
+        const images = relative.map((short) => resolve(short, url));
+        if (!images.every(isHttpUrl)) return false;
+        this.revisits.set(url, { due: Number(due), interval: Number(interval), visited: Number(visited), hash, lastModified: Number(lastModified), etag, images: images as string[] });
+        // A revisit that ends in a record ends its attempt.
+        this.attempts.delete(url);
+        return true;
+      }
+      case 'E':
+        if (fields.length !== 4 || !isHttpUrl(a) || !isCount(b)) return false;
+        this.imageTags.set(a, { lastModified: Number(b), etag: c });
+        return true;
+      case 'Z':
+        if (fields.length !== 3 || !isHttpUrl(a) || !isCount(b)) return false;
+        if (b === '0') this.goneImages.delete(a);
+        else this.goneImages.set(a, Number(b));
         return true;
       default:
         return false;

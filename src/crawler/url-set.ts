@@ -22,7 +22,7 @@ export class UrlSet {
   }
 
   has(url: string): boolean {
-    return this.added.has(url) || this.baseHas(Buffer.from(url));
+    return this.added.has(url) || this.baseIndexOf(url) !== -1;
   }
 
   /** Adds the URL; false when it was already there. */
@@ -45,9 +45,34 @@ export class UrlSet {
     return Buffer.concat(parts);
   }
 
-  private baseHas(url: Buffer): boolean {
-    const i = this.insertionIndex(url);
-    return i < this.starts.length - 1 && url.compare(this.base, this.starts[i], this.starts[i + 1] - 1) === 0;
+  /** Lines in the snapshot's base (the order that sections aligned with it follow). */
+  get baseSize(): number {
+    return this.starts.length - 1;
+  }
+
+  /** The URL's line number in the base, or -1 when it is not there (it may still be an addition). */
+  baseIndexOf(url: string): number {
+    const bytes = Buffer.from(url);
+    const i = this.insertionIndex(bytes);
+    return i < this.baseSize && bytes.compare(this.base, this.starts[i], this.starts[i + 1] - 1) === 0 ? i : -1;
+  }
+
+  baseUrlAt(i: number): string {
+    return this.base.toString('latin1', this.starts[i], this.starts[i + 1] - 1);
+  }
+
+  /**
+   * Every URL in the order bytes() writes them: base lines by number (no string made for them), additions by
+   * value. Lets a section aligned with this set be rewritten alongside it.
+   */
+  walk(onBase: (i: number) => void, onAdded: (url: string) => void): void {
+    let next = 0;
+    for (const url of [...this.added].sort()) {
+      const at = this.insertionIndex(Buffer.from(url));
+      for (; next < at; next++) onBase(next);
+      onAdded(url);
+    }
+    for (; next < this.baseSize; next++) onBase(next);
   }
 
   /** The index of the first base line not below `url`. */

@@ -15,18 +15,28 @@ const xml = (body: string | Buffer, type = 'application/xml'): OverrideAnswer =>
 
 describe('sitemap parsing', () => {
   test('urlset and sitemapindex locs, entities decoded, namespace prefixes ignored, other documents yield nothing', () => {
-    assert.deepEqual(parseSitemap(urlset(['https://a.example/x?p=1&amp;q=2', ' https://a.example/y '])), {
-      kind: 'urlset',
-      locs: ['https://a.example/x?p=1&q=2', 'https://a.example/y'],
-      truncated: false,
-    });
+    const parsed = parseSitemap(urlset(['https://a.example/x?p=1&amp;q=2', ' https://a.example/y ']));
+    assert.deepEqual({ ...parsed, lastmod: undefined }, { kind: 'urlset', locs: ['https://a.example/x?p=1&q=2', 'https://a.example/y'], lastmod: undefined, truncated: false });
     assert.deepEqual(parseSitemap(sitemapIndex(['https://a.example/s1.xml.gz'])).locs, ['https://a.example/s1.xml.gz']);
     const prefixed = '<sm:urlset xmlns:sm="http://www.sitemaps.org/schemas/sitemap/0.9"><sm:url><sm:loc>https://a.example/p</sm:loc></sm:url></sm:urlset>';
     assert.deepEqual(parseSitemap(prefixed).locs, ['https://a.example/p']);
-    assert.deepEqual(parseSitemap('<html><body><url><loc>https://a.example/</loc></url></body></html>'), { kind: 'other', locs: [], truncated: false });
+    assert.deepEqual(parseSitemap('<html><body><url><loc>https://a.example/</loc></url></body></html>'), { kind: 'other', locs: [], lastmod: new Map(), truncated: false });
     // A <loc> that is not an entry's own (an image extension's) is not a page.
     const withImage = '<urlset><url><loc>https://a.example/p</loc><image:image><image:loc>https://a.example/i.png</image:loc></image:image></url></urlset>';
     assert.deepEqual(parseSitemap(withImage).locs, ['https://a.example/p']);
+  });
+
+  test('<lastmod> before or after <loc>, as a W3C date or datetime; a bad one is ignored', () => {
+    const xml =
+      '<urlset><url><loc>https://a.example/a</loc><lastmod>2026-11-01</lastmod></url>' +
+      '<url><lastmod>2026-11-02T10:00:00+01:00</lastmod><loc>https://a.example/b</loc></url>' +
+      '<url><loc>https://a.example/c</loc><lastmod>yesterday</lastmod></url><url><loc>https://a.example/d</loc></url></urlset>';
+    const parsed = parseSitemap(xml);
+    assert.deepEqual(parsed.locs, ['https://a.example/a', 'https://a.example/b', 'https://a.example/c', 'https://a.example/d']);
+    assert.deepEqual([...parsed.lastmod], [
+      [0, Date.UTC(2026, 10, 1) / 1000],
+      [1, Date.UTC(2026, 10, 2, 9) / 1000],
+    ]);
   });
 
   test(`at most ${MAX_SITEMAP_URLS} URLs per file; the rest are dropped and flagged`, () => {

@@ -1,0 +1,38 @@
+/**
+ * How often a page is visited again (as Nutch's adaptive fetch schedule does): a page that changed since the last
+ * visit comes back twice as soon, one that did not half again as late, always within [minInterval, maxInterval].
+ * "Changed" is a change in the set of links and images the page shows, not in its bytes: a date or a counter in
+ * the markup changes nothing a crawl cares about.
+ */
+import { createHash } from 'node:crypto';
+
+export interface RefreshPolicy {
+  minIntervalS: number;
+  maxIntervalS: number;
+  /** Share of a run's page budget that revisits may take while new pages wait. */
+  share: number;
+  /** Revisit known image URLs (conditional GET) on the pages revisited. */
+  images: boolean;
+}
+
+export const SHRINK = 0.5;
+export const GROW = 1.5;
+
+const clamp = (policy: RefreshPolicy, seconds: number) => Math.round(Math.min(policy.maxIntervalS, Math.max(policy.minIntervalS, seconds)));
+
+/** A new page starts halfway (on a log scale) between the bounds, so it can move either way. */
+export function firstInterval(policy: RefreshPolicy): number {
+  return clamp(policy, Math.sqrt(policy.minIntervalS * policy.maxIntervalS));
+}
+
+export function nextInterval(policy: RefreshPolicy, interval: number, changed: boolean): number {
+  return clamp(policy, interval * (changed ? SHRINK : GROW));
+}
+
+/** 16 hex digits over the sorted, distinct links and images. */
+export function pageHash(links: string[], images: string[]): string {
+  const hash = createHash('sha1');
+  for (const url of [...new Set(links)].sort()) hash.update(`L${url}\n`);
+  for (const url of [...new Set(images)].sort()) hash.update(`I${url}\n`);
+  return hash.digest('hex').slice(0, 16);
+}

@@ -1,0 +1,206 @@
+/**
+ * When each visited page is due for its next visit, and what the last visit saw: the interval, a hash of the
+ * page's links and images, its validators (ETag, Last-Modified) and its image URLs (to notice an image that
+ * vanished from every page).
+ *
+ * Sized for a million pages: the snapshot keeps the records aligned with the history's sorted lines, so no URL is
+ * stored twice. `revisitTimes` is binary, RECORD bytes per history line (all zero: no record); `revisitTags` has
+ * one line per history line (the ETag, mostly empty); `revisitImages` has a line `n<TAB>image…` only for lines
+ * with images. Loading parses nothing per page: records are read from the bytes when asked for. Records written
+ * since the snapshot (journal `N` lines) live in a small map in front.
+ */
+import type { UrlSet } from './url-set';
+
+export interface PageRecord {
+  /** Epoch seconds of the next visit; 0 for a page that is not revisited (gone, excluded). */
+  due: number;
+  /** Seconds between visits, adapted after each visit. */
+  interval: number;
+  /** Epoch seconds of the last visit. */
+  visited: number;
+  /** 16 hex digits: a hash of the sorted links and images; empty when not known yet. */
+  hash: string;
+  /** Last-Modified as epoch seconds, 0 when none. */
+  lastModified: number;
+  etag: string;
+  /** Image URLs the page showed at its last visit. */
+  images: string[];
+}
+
+/** What a snapshot stores for the records (beside the history they are aligned with). */
+export interface RevisitSections {
+  revisitTimes: Buffer;
+  revisitTags: Buffer;
+  revisitImages: Buffer;
+}
+
+const RECORD = 24;
+const HASH = /^([0-9a-f]{16})?$/;
+const NL = 0x0a;
+
+export const isPageHash = (s: string): boolean => HASH.test(s);
+
+export class RevisitTable {
+  /** Records written since the snapshot, by URL; those of base lines also by line number. */
+  private readonly recent = new Map<string, PageRecord>();
+  private readonly recentByLine = new Map<number, PageRecord>();
+  private readonly times: Buffer;
+  private readonly tagStarts: Uint32Array | null;
+  private imageLines: Uint32Array | null = null;
+
+  /**
+   * `history` is the set the sections were aligned with when written. Sections that do not fit it (damage, or a
+   * state from before revisits) are ignored: their pages are then scheduled again as links find them.
+   */
+  constructor(
+    private readonly history: UrlSet,
+    private readonly sections: RevisitSections = { revisitTimes: Buffer.alloc(0), revisitTags: Buffer.alloc(0), revisitImages: Buffer.alloc(0) },
+  ) {
+    const lines = history.baseSize;
+    const fits = sections.revisitTimes.length === lines * RECORD;
+    this.times = fits ? sections.revisitTimes : Buffer.alloc(0);
+    this.tagStarts = fits ? lineStarts(sections.revisitTags, lines) : null;
+    if (!fits || !this.tagStarts) this.sections = { revisitTimes: Buffer.alloc(0), revisitTags: Buffer.alloc(0), revisitImages: Buffer.alloc(0) };
+  }
+
+  /** True when the sections given to the constructor were used (false: they did not fit the history). */
+  get loaded(): boolean {
+    return this.times.length > 0 || this.history.baseSize === 0;
+  }
+
+  get(url: string): PageRecord | undefined {
+    const recent = this.recent.get(url);
+    if (recent) return recent;
+    const line = this.history.baseIndexOf(url);
+    return line === -1 ? undefined : this.baseRecord(line);
+  }
+
+  set(url: string, record: PageRecord): void {
+    this.recent.set(url, record);
+    const line = this.history.baseIndexOf(url);
+    if (line !== -1) this.recentByLine.set(line, record);
+  }
+
+  /** Pages due at `now` (epoch s), earliest first, at most `limit`; and the earliest due time of all, 0 for none. */
+  due(now: number, limit: number, skip: (url: string) => boolean): { pages: { url: string; record: PageRecord }[]; nextDue: number } {
+    let nextDue = 0;
+    const dueLines: number[] = [];
+    for (let line = 0, at = 0; at < this.times.length; line++, at += RECORD) {
+      const due = this.times.readUInt32LE(at);
+      if (due === 0 || this.recentByLine.has(line)) continue;
+      if (nextDue === 0 || due < nextDue) nextDue = due;
+      if (due <= now) dueLines.push(line);
+    }
+    const pages: { url: string; record: PageRecord }[] = [];
+    for (const [url, record] of this.recent) {
+      if (record.due === 0) continue;
+      if (nextDue === 0 || record.due < nextDue) nextDue = record.due;
+      if (record.due <= now && !skip(url)) pages.push({ url, record });
+    }
+    dueLines.sort((a, b) => this.times.readUInt32LE(a * RECORD) - this.times.readUInt32LE(b * RECORD));
+    // Only the earliest few are made into records: the rest stay bytes.
+    for (const line of dueLines.slice(0, limit + pages.length)) {
+      const url = this.history.baseUrlAt(line);
+      if (!skip(url)) pages.push({ url, record: this.baseRecord(line)! });
+    }
+    pages.sort((a, b) => a.record.due - b.record.due);
+    return { pages: pages.slice(0, limit), nextDue };
+  }
+
+  /** True when some page's last visit showed this image URL. */
+  showsImage(src: string): boolean {
+    for (const record of this.recent.values()) if (record.images.includes(src)) return true;
+    const images = this.sections.revisitImages;
+    const needle = Buffer.from(`\t${src}`);
+    for (let at = images.indexOf(needle); at !== -1; at = images.indexOf(needle, at + 1)) {
+      const end = at + needle.length;
+      if (images[end] !== NL && images[end] !== 0x09) continue;
+      // The line's number, at its start, tells whether a newer record replaced it.
+      const lineStart = images.lastIndexOf(NL, at) + 1;
+      const line = Number(images.toString('latin1', lineStart, images.indexOf(0x09, lineStart)));
+      if (!this.recentByLine.has(line)) return true;
+    }
+    return false;
+  }
+
+  /** The sections for a snapshot whose history is `history` (this table's set, with its additions merged). */
+  toSections(): RevisitSections {
+    const lines = this.history.size;
+    const times = Buffer.alloc(lines * RECORD);
+    const tags: string[] = [];
+    const images: string[] = [];
+    let n = 0;
+    const write = (record: PageRecord | undefined) => {
+      if (record) {
+        const at = n * RECORD;
+        times.writeUInt32LE(record.due, at);
+        times.writeUInt32LE(record.interval, at + 4);
+        times.writeUInt32LE(record.visited, at + 8);
+        times.writeUInt32LE(record.lastModified, at + 12);
+        if (record.hash) times.write(record.hash, at + 16, 'hex');
+        if (record.images.length > 0) images.push(`${n}\t${record.images.join('\t')}`);
+      }
+      tags.push(record?.etag ?? '');
+      n++;
+    };
+    this.history.walk(
+      (line) => write(this.recentByLine.get(line) ?? this.baseRecord(line)),
+      (url) => write(this.recent.get(url)),
+    );
+    return {
+      revisitTimes: times,
+      revisitTags: Buffer.from(tags.length ? tags.join('\n') + '\n' : ''),
+      revisitImages: Buffer.from(images.length ? images.join('\n') + '\n' : ''),
+    };
+  }
+
+  private baseRecord(line: number): PageRecord | undefined {
+    const at = line * RECORD;
+    if (at >= this.times.length) return undefined;
+    const interval = this.times.readUInt32LE(at + 4);
+    if (interval === 0) return undefined;
+    const hashBytes = this.times.subarray(at + 16, at + 24);
+    return {
+      due: this.times.readUInt32LE(at),
+      interval,
+      visited: this.times.readUInt32LE(at + 8),
+      lastModified: this.times.readUInt32LE(at + 12),
+      hash: hashBytes.every((b) => b === 0) ? '' : hashBytes.toString('hex'),
+      etag: this.tagAt(line),
+      images: this.imagesAt(line),
+    };
+  }
+
+  private tagAt(line: number): string {
+    const starts = this.tagStarts!;
+    return this.sections.revisitTags.toString('utf8', starts[line], starts[line + 1] - 1);
+  }
+
+  private imagesAt(line: number): string[] {
+    const images = this.sections.revisitImages;
+    if (images.length === 0) return [];
+    this.imageLines ??= lineStarts(images, -1);
+    const starts = this.imageLines!;
+    // Binary search on the line number that starts each line.
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const n = Number(images.toString('latin1', starts[mid], images.indexOf(0x09, starts[mid])));
+      if (n === line) return images.toString('utf8', starts[mid], starts[mid + 1] - 1).split('\t').slice(1);
+      if (n < line) lo = mid + 1;
+      else hi = mid;
+    }
+    return [];
+  }
+}
+
+/** Start offset of each line plus one past the end; null when the count is not `expected` (-1: any). */
+function lineStarts(bytes: Buffer, expected: number): Uint32Array | null {
+  let count = 0;
+  for (let at = bytes.indexOf(NL); at !== -1; at = bytes.indexOf(NL, at + 1)) count++;
+  if (expected !== -1 && count !== expected) return null;
+  const starts = new Uint32Array(count + 1);
+  for (let i = 1, at = bytes.indexOf(NL); at !== -1; i++, at = bytes.indexOf(NL, at + 1)) starts[i] = at + 1;
+  return starts;
+}
