@@ -64,6 +64,8 @@ export class PageVisitor {
   /** Known image URLs asked again this run (refresh.images): once per run, however many pages show them. */
   private readonly imagesRevalidated = new Set<string>();
   readonly revisitCounts: RevisitCounts = { revisited: 0, notModified: 0, changed: 0 };
+  /** Set by the run when some visited page has no record yet, so links to such pages schedule them (adopt). */
+  adopting = false;
 
   constructor(private readonly ctx: VisitorContext) {
     this.seed = new URL(ctx.config.url);
@@ -292,7 +294,7 @@ export class PageVisitor {
   adopt(urls: string[]): string[] {
     const { config, state } = this.ctx;
     const refresh = config.refresh;
-    if (!refresh) return [];
+    if (!refresh || !this.adopting) return [];
     return urls
       .filter((url) => state.history.has(url) && !state.failed.has(url) && !state.revisits.get(url))
       .map((url) => state.scheduled(url, this.freshRecord(refresh)));

@@ -31,8 +31,6 @@ export function nextInterval(policy: RefreshPolicy, interval: number, changed: b
 
 /** 16 hex digits over the sorted, distinct links and images. */
 export function pageHash(links: string[], images: string[]): string {
-  const hash = createHash('sha1');
-  for (const url of [...new Set(links)].sort()) hash.update(`L${url}\n`);
-  for (const url of [...new Set(images)].sort()) hash.update(`I${url}\n`);
-  return hash.digest('hex').slice(0, 16);
+  const text = `${[...new Set(links)].sort().join('\n')}\n\n${[...new Set(images)].sort().join('\n')}`;
+  return createHash('sha1').update(text).digest('hex').slice(0, 16);
 }

@@ -107,6 +107,20 @@ export class RevisitTable {
     return { pages: pages.slice(0, limit), nextDue };
   }
 
+  /** History lines without a record: pages visited before revisits were on (or with them off). */
+  unrecorded(): number {
+    let count = 0;
+    this.history.walk(
+      (line) => {
+        if (!this.recentByLine.has(line) && (line * RECORD >= this.times.length || this.times.readUInt32LE(line * RECORD + 4) === 0)) count++;
+      },
+      (url) => {
+        if (!this.recent.has(url)) count++;
+      },
+    );
+    return count;
+  }
+
   /** True when some page's last visit showed this image URL. */
   showsImage(src: string): boolean {
     for (const record of this.recent.values()) if (record.images.includes(src)) return true;

@@ -180,6 +180,8 @@ class CrawlRun {
       onLinks: () => this.wake(),
     });
     const work = this.dueWork(state);
+    // Only a crawl with pages visited before revisits were on pays for looking up its links' records.
+    visitor.adopting = this.config.refresh !== false && state.revisits.unrecorded() > 0;
     try {
       // Recorded before anything is taken (a no-op in memory: the load put unfinished pages back already), and
       // written ahead of the run's first change, so a replay puts them back at the same point.
@@ -407,9 +409,13 @@ class CrawlRun {
       if (attempts > this.config.maxAttempts) {
         const reason = `did not finish in ${this.config.maxAttempts} runs`;
         // A revisit that keeps failing to finish is put off for maxInterval, not failed: the page was fine before.
-        const line = revisit && refresh ? state.scheduled(item.url, { ...revisit.record, due: Math.floor(this.now() / 1000) + refresh.maxIntervalS }) : state.failedPage(item.url, reason);
+        const nowS = Math.floor(this.now() / 1000);
+        // A page failed here still gets a record that is never due, as every page that ends does with refresh on.
+        const lines = revisit && refresh
+          ? [state.scheduled(item.url, { ...revisit.record, due: nowS + refresh.maxIntervalS })]
+          : [state.failedPage(item.url, reason), ...(refresh ? [state.scheduled(item.url, { due: 0, interval: refresh.maxIntervalS, visited: 0, hash: '', lastModified: 0, etag: '', images: [] })] : [])];
         this.logger.warn(revisit ? 'page revisit put off' : 'page failed', { url: item.url, reason });
-        launch(item.url, () => this.commit({ journal: [line], errors: [`${item.url}: ${reason}`] }));
+        launch(item.url, () => this.commit({ journal: lines, errors: [`${item.url}: ${reason}`] }));
         continue;
       }
       const suspect = !retry && attempts > 1;

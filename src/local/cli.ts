@@ -170,7 +170,10 @@ function progressLine(run: number, r: CrawlResult): string {
   if (r.error) return `crawl #${run}: failed: ${r.error}`;
   if (r.skipped) return `crawl #${run}: skipped (${r.skipped})`;
   const mb = (r.totalImageSize / 1e6).toFixed(1);
-  return `crawl #${run}: +${r.pagesCrawledThisRun} pages, +${r.imagesDownloadedThisRun} images in ${(r.durationMs / 1000).toFixed(1)}s; total ${r.totalCrawlCount} pages, ${r.totalImageDownloaded} images (${mb} MB); frontier ${r.frontierSize}, failed ${r.failedCount}${r.done ? ', done' : ''}`;
+  const revisits = r.pagesRevisitedThisRun ? `, ${r.pagesRevisitedThisRun} revisited (${r.notModifiedThisRun} not modified, ${r.changedThisRun} changed)` : '';
+  const state = r.idle ? (r.done ? ', done, idle' : ', idle') : r.done ? ', done' : '';
+  const next = r.nextRevisitAt ? `; next revisit ${r.nextRevisitAt}` : '';
+  return `crawl #${run}: +${r.pagesCrawledThisRun} pages, +${r.imagesDownloadedThisRun} images${revisits} in ${(r.durationMs / 1000).toFixed(1)}s; total ${r.totalCrawlCount} pages, ${r.totalImageDownloaded} images (${mb} MB); frontier ${r.frontierSize}, failed ${r.failedCount}${state}${next}`;
 }
 
 async function start(flags: Flags, io: Io): Promise<number> {

@@ -104,6 +104,27 @@ test('serve answers HTTP with the image function, FC\'s lifecycle calls in both 
   child.kill('SIGTERM');
 });
 
+test('start shows revisits in its progress line once the crawl is done and pages come due', async () => {
+  const nas = tmpNas();
+  const payload = JSON.stringify({ refresh: { minInterval: '1s', maxInterval: '2s' } });
+  const { child, lines } = await startUntil(['start', '--nas', nas, '--port', '0', '--interval', '2s', '--pages', '500', '--payload', payload], /^open (http:\/\/127\.0\.0\.1:\d+\/)/);
+  const revisitLine = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(lines.join('\n'))), 60_000);
+    const check = () => {
+      const line = lines.find((l) => /^crawl #\d+: .* revisited \(\d+ not modified, \d+ changed\)/.test(l));
+      if (line) {
+        clearTimeout(timer);
+        resolve(line);
+      } else setTimeout(check, 200);
+    };
+    check();
+  });
+  assert.match(revisitLine, /; next revisit \d{4}-\d\d-\d\dT/);
+  assert.ok(lines.some((l) => /^crawl #\d+: .*, done/.test(l)), lines.join('\n'));
+  child.kill('SIGTERM');
+  assert.equal(await new Promise((resolve) => child.on('exit', resolve)), 0);
+});
+
 test('start crawls the built-in demo site on its timer and the gallery fills', async () => {
   const nas = tmpNas();
   const { child, match, lines } = await startUntil(['start', '--nas', nas, '--port', '0', '--interval', '2s', '--pages', '10'], /^open (http:\/\/127\.0\.0\.1:\d+\/)/);
