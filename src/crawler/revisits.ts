@@ -47,6 +47,8 @@ export class RevisitTable {
   private readonly times: Buffer;
   private readonly tagStarts: Uint32Array | null;
   private imageLines: Uint32Array | null = null;
+  /** False when the sections given to the constructor did not fit the history (damage) and were not used. */
+  readonly loaded: boolean;
 
   /**
    * `history` is the set the sections were aligned with when written. Sections that do not fit it (damage, or a
@@ -57,16 +59,15 @@ export class RevisitTable {
     private readonly sections: RevisitSections = { revisitTimes: Buffer.alloc(0), revisitTags: Buffer.alloc(0), revisitImages: Buffer.alloc(0) },
   ) {
     const lines = history.baseSize;
+    // Empty sections: no page had a record when the snapshot was written (refresh off, or an older state).
+    const none = sections.revisitTimes.length === 0 && sections.revisitTags.length === 0;
     const fits = sections.revisitTimes.length === lines * RECORD;
-    this.times = fits ? sections.revisitTimes : Buffer.alloc(0);
-    this.tagStarts = fits ? lineStarts(sections.revisitTags, lines) : null;
-    if (!fits || !this.tagStarts) this.sections = { revisitTimes: Buffer.alloc(0), revisitTags: Buffer.alloc(0), revisitImages: Buffer.alloc(0) };
+    this.tagStarts = fits && !none ? lineStarts(sections.revisitTags, lines) : null;
+    this.loaded = none || this.tagStarts !== null;
+    this.times = this.tagStarts ? sections.revisitTimes : Buffer.alloc(0);
+    if (!this.tagStarts) this.sections = { revisitTimes: Buffer.alloc(0), revisitTags: Buffer.alloc(0), revisitImages: Buffer.alloc(0) };
   }
 
-  /** True when the sections given to the constructor were used (false: they did not fit the history). */
-  get loaded(): boolean {
-    return this.times.length > 0 || this.history.baseSize === 0;
-  }
 
   get(url: string): PageRecord | undefined {
     const recent = this.recent.get(url);
@@ -139,6 +140,7 @@ export class RevisitTable {
 
   /** The sections for a snapshot whose history is `history` (this table's set, with its additions merged). */
   toSections(): RevisitSections {
+    if (this.recent.size === 0 && this.times.length === 0) return { revisitTimes: Buffer.alloc(0), revisitTags: Buffer.alloc(0), revisitImages: Buffer.alloc(0) };
     const lines = this.history.size;
     const times = Buffer.alloc(lines * RECORD);
     const tags: string[] = [];

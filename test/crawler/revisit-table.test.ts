@@ -56,6 +56,10 @@ describe('revisit records', () => {
     const damaged = new RevisitTable(once.history, { ...sections, revisitTimes: sections.revisitTimes.subarray(1) });
     assert.equal(damaged.loaded, false);
     assert.equal(damaged.get(url(3)), undefined);
+    // No record at all (refresh off): empty sections, which are no damage.
+    const none = new RevisitTable(once.history).toSections();
+    assert.equal(none.revisitTimes.length + none.revisitTags.length, 0);
+    assert.equal(new RevisitTable(once.history, none).loaded, true);
   });
 
   test('intervals: the first halfway between the bounds on a log scale; ×0.5 on change, ×1.5 without, clamped', () => {
