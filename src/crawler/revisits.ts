@@ -4,10 +4,10 @@
  * vanished from every page).
  *
  * Sized for a million pages: the snapshot keeps the records aligned with the history's sorted lines, so no URL is
- * stored twice. `revisitTimes` is binary, RECORD bytes per history line (all zero: no record); `revisitTags` has
- * one line per history line (the ETag, mostly empty); `revisitImages` has a line `n<TAB>image…` only for lines
- * with images. Loading parses nothing per page: records are read from the bytes when asked for. Records written
- * since the snapshot (journal `N` lines) live in a small map in front.
+ * stored twice. `revisitTimes` is binary, RECORD bytes per history line (all zero: no record), which point into
+ * `revisitTags` (the ETags, one per line, only for pages that sent one); `revisitImages` has a line `n<TAB>image…`
+ * only for lines with images. Loading parses nothing per page: records are read from the bytes when asked for.
+ * Records written since the snapshot (journal `N` lines) live in a small map in front.
  */
 import type { UrlSet } from './url-set';
 
@@ -34,7 +34,8 @@ export interface RevisitSections {
   revisitImages: Buffer;
 }
 
-const RECORD = 24;
+/** due, interval, visited, lastModified (uint32 each), hash (8 bytes), ETag offset in revisitTags + 1 (0: none). */
+const RECORD = 28;
 const HASH = /^([0-9a-f]{16})?$/;
 const NL = 0x0a;
 
@@ -45,7 +46,6 @@ export class RevisitTable {
   private readonly recent = new Map<string, PageRecord>();
   private readonly recentByLine = new Map<number, PageRecord>();
   private readonly times: Buffer;
-  private readonly tagStarts: Uint32Array | null;
   private imageLines: Uint32Array | null = null;
   /** False when the sections given to the constructor did not fit the history (damage) and were not used. */
   readonly loaded: boolean;
@@ -58,14 +58,12 @@ export class RevisitTable {
     private readonly history: UrlSet,
     private readonly sections: RevisitSections = { revisitTimes: Buffer.alloc(0), revisitTags: Buffer.alloc(0), revisitImages: Buffer.alloc(0) },
   ) {
-    const lines = history.baseSize;
     // Empty sections: no page had a record when the snapshot was written (refresh off, or an older state).
-    const none = sections.revisitTimes.length === 0 && sections.revisitTags.length === 0;
-    const fits = sections.revisitTimes.length === lines * RECORD;
-    this.tagStarts = fits && !none ? lineStarts(sections.revisitTags, lines) : null;
-    this.loaded = none || this.tagStarts !== null;
-    this.times = this.tagStarts ? sections.revisitTimes : Buffer.alloc(0);
-    if (!this.tagStarts) this.sections = { revisitTimes: Buffer.alloc(0), revisitTags: Buffer.alloc(0), revisitImages: Buffer.alloc(0) };
+    const none = sections.revisitTimes.length === 0;
+    const fits = !none && sections.revisitTimes.length === history.baseSize * RECORD;
+    this.loaded = none || fits;
+    this.times = fits ? sections.revisitTimes : Buffer.alloc(0);
+    if (!fits) this.sections = { revisitTimes: Buffer.alloc(0), revisitTags: Buffer.alloc(0), revisitImages: Buffer.alloc(0) };
   }
 
 
@@ -144,6 +142,7 @@ export class RevisitTable {
     const lines = this.history.size;
     const times = Buffer.alloc(lines * RECORD);
     const tags: string[] = [];
+    let tagBytes = 0;
     const images: string[] = [];
     let n = 0;
     const write = (record: PageRecord | undefined) => {
@@ -154,9 +153,13 @@ export class RevisitTable {
         times.writeUInt32LE(record.visited, at + 8);
         times.writeUInt32LE(record.lastModified, at + 12);
         if (record.hash) times.write(record.hash, at + 16, 'hex');
+        if (record.etag) {
+          times.writeUInt32LE(tagBytes + 1, at + 24);
+          tags.push(record.etag);
+          tagBytes += Buffer.byteLength(record.etag) + 1;
+        }
         if (record.images.length > 0) images.push(`${n}\t${record.images.join('\t')}`);
       }
-      tags.push(record?.etag ?? '');
       n++;
     };
     this.history.walk(
@@ -188,15 +191,17 @@ export class RevisitTable {
   }
 
   private tagAt(line: number): string {
-    const starts = this.tagStarts!;
-    return this.sections.revisitTags.toString('utf8', starts[line], starts[line + 1] - 1);
+    const ref = this.times.readUInt32LE(line * RECORD + 24);
+    if (ref === 0) return '';
+    const tags = this.sections.revisitTags;
+    return tags.toString('utf8', ref - 1, tags.indexOf(NL, ref - 1));
   }
 
   private imagesAt(line: number): string[] {
     const images = this.sections.revisitImages;
     if (images.length === 0) return [];
-    this.imageLines ??= lineStarts(images, -1);
-    const starts = this.imageLines!;
+    this.imageLines ??= lineStarts(images);
+    const starts = this.imageLines;
     // Binary search on the line number that starts each line.
     let lo = 0;
     let hi = starts.length - 1;
@@ -211,11 +216,10 @@ export class RevisitTable {
   }
 }
 
-/** Start offset of each line plus one past the end; null when the count is not `expected` (-1: any). */
-function lineStarts(bytes: Buffer, expected: number): Uint32Array | null {
+/** Start offset of each line, plus one past the end. */
+function lineStarts(bytes: Buffer): Uint32Array {
   let count = 0;
   for (let at = bytes.indexOf(NL); at !== -1; at = bytes.indexOf(NL, at + 1)) count++;
-  if (expected !== -1 && count !== expected) return null;
   const starts = new Uint32Array(count + 1);
   for (let i = 1, at = bytes.indexOf(NL); at !== -1; i++, at = bytes.indexOf(NL, at + 1)) starts[i] = at + 1;
   return starts;

@@ -13,6 +13,7 @@ import { ManifestWriter } from '../collection/manifest';
 import { refuseUnmountedNas } from './nas-mount';
 import { PageVisitor, type Changes } from './page-visitor';
 import type { CrawlConfig } from './payload';
+import type { RefreshPolicy } from './revisit-policy';
 import { RobotsRules } from './robots';
 import { inScope } from './scope';
 import { readSitemaps } from './sitemaps';
@@ -81,6 +82,15 @@ function emptyResult(durationMs: number): CrawlResult {
     imagesDownloadedThisRun: 0, frontierSize: 0, failedCount: 0, retryingCount: 0, done: false, idle: false,
     pagesRevisitedThisRun: 0, notModifiedThisRun: 0, changedThisRun: 0, nextRevisitAt: null, skipped: null, durationMs,
   };
+}
+
+/**
+ * With revisits on, sitemaps are read again (their new pages and <lastmod> are news too): every maxInterval / 7,
+ * once a day with the defaults, and never more often than minInterval. Re-reading them every hour would cost more
+ * requests than all the page revisits of a settled site.
+ */
+export function sitemapInterval(refresh: RefreshPolicy): number {
+  return Math.max(refresh.minIntervalS, Math.round(refresh.maxIntervalS / 7));
 }
 
 /** Stop taking pages this long before the deadline: max(10 s, 10 % of the budget), at most half of it. */
@@ -236,8 +246,7 @@ class CrawlRun {
     const seed = normaliseUrl(config.url);
     const origin = new URL(config.url).origin;
     const readAt = state.sitemapsRead.get(origin);
-    // With revisits on, sitemaps are read again every minInterval: their <lastmod> and new pages are news too.
-    const sitemaps = config.sitemaps && config.maxDepth !== 0 && (readAt === undefined || (config.refresh !== false && readAt + config.refresh.minIntervalS <= now / 1000));
+    const sitemaps = config.sitemaps && config.maxDepth !== 0 && (readAt === undefined || (config.refresh !== false && readAt + sitemapInterval(config.refresh) <= now / 1000));
     const seedKnown = !seed || state.history.has(seed) || state.waitingPages.has(seed);
     const revisitDue = config.refresh !== false && (this.seedToAdopt(state) || state.revisits.due(Math.floor(now / 1000), 1, () => false).pages.length > 0);
     const idle = !sitemaps && seedKnown && state.frontier.size === 0 && state.duePages(now).length === 0 && state.dueImages(now).length === 0 && !revisitDue;
@@ -310,7 +319,7 @@ class CrawlRun {
   }
 
   /**
-   * Once per crawl, and with revisits every minInterval, the seed host's sitemaps add the pages that no link may lead
+   * Once per crawl, and with revisits every sitemapInterval, the seed host's sitemaps add the pages that no link may lead
    * to (sitemaps.ts). They are pushed as one link batch of the seed at depth 1, after the scope and URL-length rules
    * a page's links pass. A known page whose `<lastmod>` is newer than its last visit is made due now.
    */

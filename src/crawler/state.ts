@@ -371,7 +371,8 @@ export class CrawlState {
         const [, url, due, interval, visited, hash, lastModified, etag, ...relative] = fields;
         if (fields.length < 8 || !isHttpUrl(url) || ![due, interval, visited, lastModified].every(isCount) || !isPageHash(hash)) return false;
         const images = relative.map((short) => resolve(short, url));
-        if (!images.every(isHttpUrl)) return false;
+        // resolve gives a parsed URL's href or null: no need to parse it again.
+        if (!images.every((src) => src !== null && /^https?:/.test(src))) return false;
         this.revisits.set(url, { due: Number(due), interval: Number(interval), visited: Number(visited), hash, lastModified: Number(lastModified), etag, images: images as string[] });
         // A revisit that ends in a record ends its attempt.
         this.attempts.delete(url);

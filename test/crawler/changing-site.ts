@@ -58,6 +58,8 @@ export interface ChangingSite {
   changeImage(src: string): void;
   /** The `<lastmod>` the sitemap gives page `page`. */
   setLastmod(page: number, lastmod: string): void;
+  /** While true, every request (robots.txt too) gets a 503: the site is down. */
+  setDown(down: boolean): void;
   close(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export async function startChangingSite(options: ChangingSiteOptions): Promise<C
   const imageVersions = new Map<string, number>();
   const imageBytes = new Map<string, Buffer>();
   const lastmod = new Map<number, string>();
+  let down = false;
   const log: LoggedExchange[] = [];
   let sent = 0;
 
@@ -125,6 +128,7 @@ export async function startChangingSite(options: ChangingSiteOptions): Promise<C
       log.push({ path, status, bytes: bytes.length, conditional });
       res.writeHead(status, { ...headers, 'content-length': String(bytes.length) }).end(bytes);
     };
+    if (down) return answer(503, 'text/plain', 'down for maintenance');
     if (path === '/robots.txt') return answer(200, 'text/plain', 'User-agent: *\nDisallow:\n');
     if (path === '/sitemap.xml' && options.sitemap) {
       const urls = pages.map((_, i) => `<url><loc>${origin}${pagePath(i)}</loc>${lastmod.has(i) ? `<lastmod>${lastmod.get(i)}</lastmod>` : ''}</url>`);
@@ -174,6 +178,7 @@ export async function startChangingSite(options: ChangingSiteOptions): Promise<C
       imageVersions.set(src, (imageVersions.get(src) ?? 1) + 1);
     },
     setLastmod: (i, value) => lastmod.set(i, value),
+    setDown: (value) => (down = value),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

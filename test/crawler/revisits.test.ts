@@ -222,21 +222,24 @@ describe('revisits', () => {
     }
   });
 
-  test('<lastmod> newer than the last visit makes a known page due at once', async () => {
+  test('sitemaps are read again once a day (maxInterval / 7); a <lastmod> newer than the last visit makes a known page due at once', async () => {
     const site = await startChangingSite({ pages: 7, images: 0, sitemap: true });
     const root = await nasFolders.make();
-    const clock = fakeClock(Date.UTC(2026, 0, 2));
+    const t0 = Date.UTC(2026, 0, 2);
+    const clock = fakeClock(t0);
     try {
       for (let i = 0; i < 7; i++) site.setLastmod(i, '2026-01-01');
       const extra = { refresh: { minInterval: '1h', maxInterval: '7d' } };
+      const run = () => requestsDuring(site, () => crawlOnce(testConfig(site.url, root, extra), [], 'test', { now: clock.now })).then((r) => r.map((x) => x.path).sort());
       await crawlToDone(site.url, root, clock, extra);
-      clock.advance(2 * HOUR);
-      let requests = await requestsDuring(site, () => crawlOnce(testConfig(site.url, root, extra), [], 'test', { now: clock.now }));
-      assert.deepEqual(requests.map((r) => r.path).sort(), ['/robots.txt', '/sitemap.xml'], 'read again after minInterval; no lastmod is newer than a visit');
-      site.setLastmod(6, new Date(clock.now() - HOUR / 2).toISOString());
-      clock.advance(2 * HOUR);
-      requests = await requestsDuring(site, () => crawlOnce(testConfig(site.url, root, extra), [], 'test', { now: clock.now }));
-      assert.deepEqual(requests.map((r) => r.path).sort(), ['/p/6.html', '/robots.txt', '/sitemap.xml'], 'only /p/6.html, whose lastmod moved past its visit');
+      // 13 h: every page is due (12.96 h), the sitemaps are not (24 h).
+      clock.advance(13 * HOUR);
+      assert.deepEqual((await run()).filter((p) => !p.startsWith('/p/')), ['/', '/robots.txt']);
+      // The sitemap says page 6 changed after that revisit; the next read, a day after the first, makes it due now,
+      // while the other pages wait for their next time (13 h + 19.4 h).
+      site.setLastmod(6, new Date(t0 + 20 * HOUR).toISOString());
+      clock.advance(11 * HOUR + 60_000);
+      assert.deepEqual(await run(), ['/p/6.html', '/robots.txt', '/sitemap.xml']);
     } finally {
       await site.close();
     }
