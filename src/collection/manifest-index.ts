@@ -6,8 +6,8 @@
  *
  * Crash safety: the index is written after the manifest, so a crash leaves it behind the manifest (those newest
  * lines are missing from the gallery until the next append) or with a torn last record (ignored by readers).
- * The writer repairs both before its first append: it cuts a torn record and indexes the manifest's tail from
- * the last indexed line on. An existing collection without an index gets one on its first append the same way.
+ * The writer repairs both before its first append: it cuts a torn record and indexes the image lines of the
+ * manifest's tail from the last indexed line on (gone marks, see manifest.ts, are not in the index). An existing collection without an index gets one on its first append the same way.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -53,10 +53,15 @@ export async function repairIndex(rootDir: string): Promise<void> {
     if (from >= size) return;
     const tail = Buffer.alloc(size - from);
     await manifest.read(tail, 0, tail.length, from);
-    // Line starts after `from` (the last indexed line itself is already in, unless the index was empty).
+    // Line starts after `from` (the last indexed line itself is already in, unless the index was empty). Only image
+    // lines are indexed: not gone marks, nor a torn line.
     const starts = whole === 0 ? [0] : [];
-    for (let i = tail.indexOf(0x0a); i !== -1 && i + 1 < tail.length; i = tail.indexOf(0x0a, i + 1)) starts.push(from + i + 1);
-    await appendIndex(rootDir, starts);
+    for (let i = tail.indexOf(0x0a); i !== -1 && i + 1 < tail.length; i = tail.indexOf(0x0a, i + 1)) starts.push(i + 1);
+    const lines = starts.filter((start) => {
+      const end = tail.indexOf(0x0a, start);
+      return parseManifestLine(tail.toString('utf8', start, end === -1 ? tail.length : end)) !== undefined;
+    });
+    await appendIndex(rootDir, lines.map((start) => from + start));
   } finally {
     await Promise.all([manifest.close(), index.close()]);
   }

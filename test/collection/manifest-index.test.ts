@@ -4,7 +4,7 @@ import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { countFsCalls } from '../../bench/lib/fs-calls';
 import { INDEX_FILE, MANIFEST_FILE } from '../../src/collection/layout';
-import { ManifestWriter, type ManifestLine } from '../../src/collection/manifest';
+import { ManifestWriter, readManifest, type ManifestLine } from '../../src/collection/manifest';
 import { readManifestPage } from '../../src/collection/manifest-index';
 import { tempNas } from '../image/nas-fixture';
 
@@ -32,6 +32,26 @@ describe('the manifest offset index', () => {
       assert.deepEqual(await seqs(nas.root, 4), []);
       assert.equal((await readManifestPage(nas.root, 1, 10))!.total, 25);
       assert.equal(await readManifestPage(path.join(nas.root, 'nowhere'), 1, 10), undefined);
+    } finally {
+      await nas.cleanup();
+    }
+  });
+
+  it('gone marks between image lines are not indexed, by the writer nor by a repair, and readManifest applies them', async () => {
+    const nas = await tempNas();
+    try {
+      const writer = new ManifestWriter(nas.root);
+      await writer.append(range(0, 3), [{ sourceUrl: line(1).sourceUrl, goneSince: '2026-06-01T00:00:00.000Z' }]);
+      await writer.append(range(3, 5), [{ sourceUrl: line(4).sourceUrl, goneSince: '2026-06-02T00:00:00.000Z' }]);
+      // A later run's writer repairs first: the marks after the last indexed line must not get records.
+      await new ManifestWriter(nas.root).append([], [{ sourceUrl: line(1).sourceUrl, goneSince: null }]);
+      await new ManifestWriter(nas.root).append(range(5, 6));
+      assert.deepEqual(await seqs(nas.root, 1), [5, 4, 3, 2, 1, 0]);
+      assert.equal((await readManifestPage(nas.root, 1, 10))!.total, 6);
+      const entries = [...(await readManifest(nas.root)).values()];
+      assert.equal(entries.find((e) => e.sourceUrls.includes(line(4).sourceUrl))?.goneSince, '2026-06-02T00:00:00.000Z');
+      assert.equal(entries.find((e) => e.sourceUrls.includes(line(1).sourceUrl))?.goneSince, undefined, 'shown again');
+      assert.equal(entries.filter((e) => e.goneSince).length, 1);
     } finally {
       await nas.cleanup();
     }
