@@ -66,6 +66,7 @@ export function imagePage(model: ImagePageModel): string {
           row('Source URL', info.sourceUrls.map(link).join('<br>')),
           row('Found on', link(info.firstPage)),
           row('Saved at', escapeHtml(info.savedAt)),
+          ...(info.goneSince ? [row('Gone from the site', `since ${escapeHtml(info.goneSince)}: no page shows it any more; the file is kept`)] : []),
         ]
       : []),
     row('Shown as', `${escapeHtml(result.format.toUpperCase())}, ${result.width} × ${result.height} px, ${kib(result.data.length)}`),

@@ -77,9 +77,24 @@ describe('gallery', () => {
     assert.equal(reply.status, 200);
     assert.ok(reply.text.includes('http://127.0.0.1:1/a&lt;b&gt;.png'));
     assert.ok(reply.text.includes('2026-01-01T03:00:00.000Z'));
+    assert.ok(!reply.text.includes('Gone from the site'));
     const plain = await send(root, '/more/n0-0.jpg');
     assert.equal(plain.status, 200);
     assert.ok(!plain.text.includes('Source URL'));
+  });
+
+  it('an image page says when the crawler found its image on no page any more (goneSince)', async () => {
+    const manifest = path.join(root, 'site/manifest.jsonl');
+    const original = await readFile(manifest, 'utf8');
+    try {
+      // After the fixture's torn last line, on a line of its own.
+      await writeFile(manifest, original + '\n' + JSON.stringify({ sourceUrl: 'http://127.0.0.1:1/a<b>.png', goneSince: '2026-07-01T00:00:00.000Z' }) + '\n');
+      const reply = await send(root, `/${crawled}`);
+      assert.equal(reply.status, 200);
+      assert.match(reply.text, /Gone from the site.*since 2026-07-01T00:00:00\.000Z/);
+    } finally {
+      await writeFile(manifest, original);
+    }
   });
 
   it("an image page's tag covers its manifest entry, and its 304 still says no-cache", async () => {
