@@ -17,12 +17,17 @@ export async function resumeCost(): Promise<string> {
     .filter((line) => line.startsWith('|'))
     .join('\n');
   if (run.code !== 0 || !table) return `bench/state-load.ts failed (exit ${run.code}): ${run.stderrTail.slice(-500)}`;
-  // Its row reads "… | <best> ms / <worst> ms | <peak> MB | …".
-  const worstMs = /\d+ ms \/ (\d+) ms/.exec(table)?.[1];
-  const peakMb = /\| (\d+) MB \| \w+ \|$/m.exec(table)?.[1];
+  // Each body row reads "| state | size | <best> ms / <worst> ms | cpu | <peak> MB | scan | … |" (without and with revisit records).
+  const rows = table.split('\n').slice(2).map((line) => line.slice(1, -1).split(' | ').map((cell) => cell.trim()));
+  const verdicts = rows.map((cells) => {
+    const worstMs = /\/ (\d+) ms/.exec(cells[2] ?? '')?.[1];
+    const peakMb = /^(\d+) MB$/.exec(cells[4] ?? '')?.[1];
+    if (!worstMs || !peakMb) return null;
+    return `${cells[0]}: cold load < 1 s: ${verdict(Number(worstMs) < LOAD_TARGET_MS)} (worst ${worstMs} ms); peak RSS < ${RSS_TARGET_MB} MB: ${verdict(Number(peakMb) < RSS_TARGET_MB)} (${peakMb} MB).`;
+  });
   const targets =
-    worstMs && peakMb
-      ? `Targets: cold load < 1 s: ${verdict(Number(worstMs) < LOAD_TARGET_MS)} (worst ${worstMs} ms); peak RSS < ${RSS_TARGET_MB} MB: ${verdict(Number(peakMb) < RSS_TARGET_MB)} (${peakMb} MB).`
+    verdicts.length > 0 && verdicts.every((v) => v !== null)
+      ? `Targets: ${verdicts.join(' ')}`
       : 'Targets: the state-load table no longer has the expected columns; see bench/state-load.ts.';
   return `${table}\n\n${targets}`;
 }

@@ -7,10 +7,11 @@ import { readManifest } from '../../src/collection/manifest';
 import type { CrawlResult } from '../../src/crawler/run';
 import { CrawlState } from '../../src/crawler/state';
 import { StateStore } from '../../src/nas/state-store';
-import { startChangingSite, type ChangingSite } from './changing-site';
+import { startChangingSite, type ChangingSite, type ChangingSiteOptions } from './changing-site';
 import { crawlOnce, savedImages, tempNasFolders, testConfig, testPayload } from './helpers';
 
 const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 0, 2);
 const nasFolders = tempNasFolders();
 after(() => nasFolders.removeAll());
 
@@ -35,6 +36,16 @@ async function crawlToDone(url: string, root: string, clock: { now: () => number
   throw new Error('the crawl did not finish in 20 runs');
 }
 
+/** A changing site, a NAS folder and a clock for one test; the site is closed whatever happens. */
+async function onChangingSite(options: ChangingSiteOptions, body: (t: { site: ChangingSite; root: string; clock: ReturnType<typeof fakeClock> }) => Promise<void>, start?: number): Promise<void> {
+  const site = await startChangingSite(options);
+  try {
+    await body({ site, root: await nasFolders.make(), clock: fakeClock(start) });
+  } finally {
+    await site.close();
+  }
+}
+
 const requestsDuring = async (site: ChangingSite, work: () => Promise<unknown>) => {
   const from = site.log.length;
   await work();
@@ -44,11 +55,8 @@ const requestsDuring = async (site: ChangingSite, work: () => Promise<unknown>) 
 describe('revisits', () => {
   const refresh = { minInterval: '1h', maxInterval: '16h', share: 0.2 };
 
-  test('a done crawl is idle until pages are due; then it revisits them oldest first, and intervals adapt within bounds', async () => {
-    const site = await startChangingSite({ pages: 13, images: 13 });
-    const root = await nasFolders.make();
-    const clock = fakeClock();
-    try {
+  test('a done crawl is idle until pages are due; then it revisits them oldest first, and intervals adapt within bounds', () =>
+    onChangingSite({ pages: 13, images: 13 }, async ({ site, root, clock }) => {
       const first = await crawlToDone(site.url, root, clock, { refresh });
       assert.equal(first.totalCrawlCount, 13);
       // The first interval lies halfway (on a log scale) between the bounds: 4 h.
@@ -97,16 +105,10 @@ describe('revisits', () => {
       assert.equal(settled.revisits.get(site.origin + site.pagePath(5))?.interval, 3600);
       for (const i of [0, 1, 4, 12]) assert.equal(settled.revisits.get(site.origin + site.pagePath(i))?.interval, 16 * 3600, `page ${i}`);
       assert.equal(settled.totalImageDownloaded, 13 + 13);
-    } finally {
-      await site.close();
-    }
-  });
+    }));
 
-  test('a 304 keeps the page\'s subtree: pages below it are still revisited, and a new image deep down is saved', async () => {
-    const site = await startChangingSite({ pages: 40, images: 20, fanOut: 2 });
-    const root = await nasFolders.make();
-    const clock = fakeClock();
-    try {
+  test('a 304 keeps the page\'s subtree: pages below it are still revisited, and a new image deep down is saved', () =>
+    onChangingSite({ pages: 40, images: 20, fanOut: 2 }, async ({ site, root, clock }) => {
       await crawlToDone(site.url, root, clock, { refresh });
       const deep = 37; // a leaf, four levels under the seed
       const added = site.addImage(deep);
@@ -120,16 +122,10 @@ describe('revisits', () => {
       for (let i = 0; i < 40; i++) assert.ok((state.revisits.get(site.origin + site.pagePath(i))?.due ?? 0) > 0, `page ${i} is still scheduled`);
       const manifest = [...(await readManifest(root)).values()];
       assert.ok(manifest.some((e) => e.sourceUrls.includes(site.origin + added) && e.firstPage === site.origin + site.pagePath(deep)));
-    } finally {
-      await site.close();
-    }
-  });
+    }));
 
-  test('a new page found on a revisit is crawled; an image no page shows any more gets goneSince and stays on the NAS', async () => {
-    const site = await startChangingSite({ pages: 10, images: 10 });
-    const root = await nasFolders.make();
-    const clock = fakeClock();
-    try {
+  test('a new page found on a revisit is crawled; an image no page shows any more gets goneSince and stays on the NAS', () =>
+    onChangingSite({ pages: 10, images: 10 }, async ({ site, root, clock }) => {
       await crawlToDone(site.url, root, clock, { refresh });
       const imagesBefore = await savedImages(root);
       const [vanishing] = site.imagesOn(3);
@@ -154,16 +150,10 @@ describe('revisits', () => {
       await crawlOnce(testConfig(site.url, root, { refresh }), [], 'test', { now: clock.now });
       const back = [...(await readManifest(root)).values()].find((e) => e.sourceUrls.includes(site.origin + vanishing))!;
       assert.equal(back.goneSince, undefined);
-    } finally {
-      await site.close();
-    }
-  });
+    }));
 
-  test('an image shown on two pages and removed from one is not gone', async () => {
-    const site = await startChangingSite({ pages: 4, images: 4 });
-    const root = await nasFolders.make();
-    const clock = fakeClock();
-    try {
+  test('an image shown on two pages and removed from one is not gone', () =>
+    onChangingSite({ pages: 4, images: 4 }, async ({ site, root, clock }) => {
       // Image 1 is on page 1; page 2 shows it too.
       const shared = site.addImage(2, site.imagesOn(1)[0]);
       await crawlToDone(site.url, root, clock, { refresh });
@@ -180,16 +170,10 @@ describe('revisits', () => {
       clock.advance(4 * HOUR);
       await crawlOnce(testConfig(site.url, root, { refresh }), [], 'test', { now: clock.now });
       assert.equal((await entry()).goneSince, new Date(clock.now()).toISOString());
-    } finally {
-      await site.close();
-    }
-  });
+    }));
 
-  test('without validators a revisit compares links and images: an unchanged page is not "changed" by its timestamp line', async () => {
-    const site = await startChangingSite({ pages: 13, images: 13, validators: false });
-    const root = await nasFolders.make();
-    const clock = fakeClock();
-    try {
+  test('without validators a revisit compares links and images: an unchanged page is not "changed" by its timestamp line', () =>
+    onChangingSite({ pages: 13, images: 13, validators: false }, async ({ site, root, clock }) => {
       await crawlToDone(site.url, root, clock, { refresh });
       clock.advance(5 * HOUR);
       const result = await crawlOnce(testConfig(site.url, root, { refresh }), [], 'test', { now: clock.now });
@@ -197,16 +181,10 @@ describe('revisits', () => {
       assert.equal(result.notModifiedThisRun, 0);
       assert.equal(result.changedThisRun, 0);
       assert.equal((await loadState(root)).revisits.get(site.url)?.interval, 6 * 3600);
-    } finally {
-      await site.close();
-    }
-  });
+    }));
 
-  test('while new pages wait, revisits take at most `share` of the run\'s pages', async () => {
-    const site = await startChangingSite({ pages: 30, images: 0, fanOut: 2 });
-    const root = await nasFolders.make();
-    const clock = fakeClock();
-    try {
+  test('while new pages wait, revisits take at most `share` of the run\'s pages', () =>
+    onChangingSite({ pages: 30, images: 0, fanOut: 2 }, async ({ site, root, clock }) => {
       // 10 pages a run; a 1 s interval makes every visited page due at once.
       const fast = { refresh: { minInterval: '1s', maxInterval: '1s', share: 0.2 }, numberOfPages: 10 };
       const runs: CrawlResult[] = [];
@@ -217,17 +195,10 @@ describe('revisits', () => {
       assert.deepEqual(runs.map((r) => r.pagesCrawledThisRun + r.pagesRevisitedThisRun), [10, 10, 10]);
       assert.deepEqual(runs.map((r) => r.pagesRevisitedThisRun), [0, 2, 2], '20% of 10 pages');
       assert.equal(runs[2].totalCrawlCount, 26);
-    } finally {
-      await site.close();
-    }
-  });
+    }));
 
-  test('sitemaps are read again once a day (maxInterval / 7); a <lastmod> newer than the last visit makes a known page due at once', async () => {
-    const site = await startChangingSite({ pages: 7, images: 0, sitemap: true });
-    const root = await nasFolders.make();
-    const t0 = Date.UTC(2026, 0, 2);
-    const clock = fakeClock(t0);
-    try {
+  test('sitemaps are read again once a day (maxInterval / 7); a <lastmod> newer than the last visit makes a known page due at once', () =>
+    onChangingSite({ pages: 7, images: 0, sitemap: true }, async ({ site, root, clock }) => {
       for (let i = 0; i < 7; i++) site.setLastmod(i, '2026-01-01');
       const extra = { refresh: { minInterval: '1h', maxInterval: '7d' } };
       const run = () => requestsDuring(site, () => crawlOnce(testConfig(site.url, root, extra), [], 'test', { now: clock.now })).then((r) => r.map((x) => x.path).sort());
@@ -237,19 +208,13 @@ describe('revisits', () => {
       assert.deepEqual((await run()).filter((p) => !p.startsWith('/p/')), ['/', '/robots.txt']);
       // The sitemap says page 6 changed after that revisit; the next read, a day after the first, makes it due now,
       // while the other pages wait for their next time (13 h + 19.4 h).
-      site.setLastmod(6, new Date(t0 + 20 * HOUR).toISOString());
+      site.setLastmod(6, new Date(T0 + 20 * HOUR).toISOString());
       clock.advance(11 * HOUR + 60_000);
       assert.deepEqual(await run(), ['/p/6.html', '/robots.txt', '/sitemap.xml']);
-    } finally {
-      await site.close();
-    }
-  });
+    }, T0));
 
-  test('refresh: false is today\'s crawl: no record is kept, and a done crawl stays idle however the site changes', async () => {
-    const site = await startChangingSite({ pages: 13, images: 13 });
-    const root = await nasFolders.make();
-    const clock = fakeClock();
-    try {
+  test('refresh: false is today\'s crawl: no record is kept, and a done crawl stays idle however the site changes', () =>
+    onChangingSite({ pages: 13, images: 13 }, async ({ site, root, clock }) => {
       const first = await crawlToDone(site.url, root, clock, { refresh: false });
       assert.equal(first.nextRevisitAt, null);
       site.addImage(0);
@@ -266,16 +231,10 @@ describe('revisits', () => {
       }
       const journal = await journalText(root);
       assert.doesNotMatch(journal, /^[NEZ]\t/m, 'no revisit record, image validator or gone mark');
-    } finally {
-      await site.close();
-    }
-  });
+    }));
 
-  test('a crawl done before revisits existed is revisited from its seed outwards once refresh is on', async () => {
-    const site = await startChangingSite({ pages: 13, images: 13 });
-    const root = await nasFolders.make();
-    const clock = fakeClock();
-    try {
+  test('a crawl done before revisits existed is revisited from its seed outwards once refresh is on', () =>
+    onChangingSite({ pages: 13, images: 13 }, async ({ site, root, clock }) => {
       await crawlToDone(site.url, root, clock, { refresh: false });
       const added = site.addImage(12);
       const results: CrawlResult[] = [];
@@ -287,16 +246,10 @@ describe('revisits', () => {
       assert.equal(results.reduce((n, r) => n + r.imagesDownloadedThisRun, 0), 1);
       assert.ok((await readManifest(root)).size === 14 && [...(await readManifest(root)).values()].some((e) => e.sourceUrls.includes(site.origin + added)));
       assert.equal(results.at(-1)!.idle, true);
-    } finally {
-      await site.close();
-    }
-  });
+    }));
 
-  test('refresh.images: a known image URL with new content is asked for conditionally, and the new version saved beside the old', async () => {
-    const site = await startChangingSite({ pages: 4, images: 4 });
-    const root = await nasFolders.make();
-    const clock = fakeClock();
-    try {
+  test('refresh.images: a known image URL with new content is asked for conditionally, and the new version saved beside the old', () =>
+    onChangingSite({ pages: 4, images: 4 }, async ({ site, root, clock }) => {
       const extra = { refresh: { ...refresh, images: true } };
       await crawlToDone(site.url, root, clock, extra);
       const [changed] = site.imagesOn(2);
@@ -315,10 +268,7 @@ describe('revisits', () => {
       clock.advance(10 * HOUR);
       const again = await requestsDuring(site, () => crawlOnce(testConfig(site.url, root, { refresh }), [], 'test', { now: clock.now }));
       assert.deepEqual(again.filter((r) => r.path.startsWith('/img/')), []);
-    } finally {
-      await site.close();
-    }
-  });
+    }));
 
   test('SIGKILL during a revisit cycle loses nothing: the next runs finish the cycle and every page stays scheduled', { timeout: 120_000 }, async () => {
     const site = await startChangingSite({ pages: 120, images: 60 });
