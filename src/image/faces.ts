@@ -10,9 +10,10 @@
  */
 import sharp from 'sharp';
 import type { Mat, Rect } from '@u4/opencv4nodejs';
-import { facesFor, readFaces, type FaceRecord, type FaceStore } from '../collection/faces-store';
+import { keepFaces, readFaces, type FaceRecord, type FaceStore } from '../collection/faces-store';
 import type { Logger } from '../log';
 import { PROPOSAL_CASCADE, VERIFY_CASCADE, withClassifier } from './cascade';
+import { LruCache } from './lru-cache';
 import { openCv } from './opencv';
 import type { Box } from './operations';
 import type { DecodedImage } from './source';
@@ -122,13 +123,32 @@ export function faceStore(root: string, logger: Logger, env: NodeJS.ProcessEnv =
   return env.IMAGE_FACE_STORE === 'off' ? undefined : { root, detector: DETECTOR_VERSION, logger };
 }
 
-/** The faces of an image when some instance has already found them (for a face count), without detecting. */
+/**
+ * Answers this instance has read from sidecars or detected, in front of the NAS: an answer never changes for an
+ * image's content and a detector version, so repeated requests for the same image's faces read the NAS once.
+ * Records are about a hundred bytes: 1 MiB keeps thousands.
+ */
+const remembered = new LruCache<FaceRecord>(1 << 20, (record) => 96 + 64 * record.faces.length);
+const memoryKey = (store: FaceStore, hash: string) => `${store.root}\0${store.detector}\0${hash}`;
+
+/** The faces of an image when some instance has already found them, without detecting. */
 export async function knownFaces(store: FaceStore | undefined, hash: string): Promise<FaceRecord | undefined> {
-  return store && readFaces(store, hash);
+  if (!store) return undefined;
+  const key = memoryKey(store, hash);
+  const record = remembered.get(key) ?? (await readFaces(store, hash));
+  if (record) remembered.set(key, record);
+  return record;
 }
 
-/** The faces of a decoded image: from its sidecar when there is one, else detected and stored for every instance. */
-export async function facesOf(store: FaceStore | undefined, hash: string, image: DecodedImage): Promise<FaceRecord> {
-  const detect = async () => ({ width: image.width, height: image.height, faces: await detectFaces(image) });
-  return store ? (await facesFor(store, hash, detect)).record : detect();
+/**
+ * The faces of a decoded image that knownFaces() did not know: detected, and stored for every instance (and
+ * remembered here, even when the NAS refused the sidecar).
+ */
+export async function detectedFaces(store: FaceStore | undefined, hash: string, image: DecodedImage): Promise<FaceRecord> {
+  const record = { width: image.width, height: image.height, faces: await detectFaces(image) };
+  if (store) {
+    await keepFaces(store, hash, record);
+    remembered.set(memoryKey(store, hash), record);
+  }
+  return record;
 }
