@@ -40,9 +40,12 @@ export interface FaceStore {
   /** The detector's version: answers of other versions are not used. */
   detector: string;
   logger: Logger;
+  /** Reads a sidecar's text; fs.readFile unless given (a test counts the reads through it). */
+  readText?: (file: string) => Promise<string>;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+const readUtf8 = (file: string) => fs.readFile(file, 'utf8');
 
 export function facesFile(root: string, hash: string): string {
   if (!SHA256.test(hash)) throw new Error(`not a SHA-256 hex digest: ${JSON.stringify(hash)}`);
@@ -54,7 +57,7 @@ export async function readFaces(store: FaceStore, hash: string): Promise<FaceRec
   const file = facesFile(store.root, hash);
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await (store.readText ?? readUtf8)(file);
   } catch (error) {
     // No sidecar, or no faces folder (a file in its way is reported by the write that follows).
     const code = (error as NodeJS.ErrnoException).code;
@@ -85,23 +88,13 @@ export async function writeFaces(store: FaceStore, hash: string, record: FaceRec
   await writeFileAtomic(file, JSON.stringify(body) + '\n');
 }
 
-/**
- * The stored faces, or else `detect()`'s, which are then stored. A failed store is logged and costs only the
- * cache; `source` says which it was (for logs and tests).
- */
-export async function facesFor(
-  store: FaceStore,
-  hash: string,
-  detect: () => Promise<FaceRecord>,
-): Promise<{ record: FaceRecord; source: 'stored' | 'detected' | 'detected, not stored' }> {
-  const stored = await readFaces(store, hash);
-  if (stored) return { record: stored, source: 'stored' };
-  const record = await detect();
+/** Stores the faces for every instance; a failed write is logged and costs only the cache. Resolves to whether it was stored. */
+export async function keepFaces(store: FaceStore, hash: string, record: FaceRecord): Promise<boolean> {
   try {
     await writeFaces(store, hash, record);
-    return { record, source: 'detected' };
+    return true;
   } catch (error) {
     store.logger.warn('faces sidecar not written; answering without it', { file: facesFile(store.root, hash), code: (error as NodeJS.ErrnoException).code, error });
-    return { record, source: 'detected, not stored' };
+    return false;
   }
 }

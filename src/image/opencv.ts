@@ -4,8 +4,10 @@
  * must never try to build itself at run time.
  * Its external-memory tracking is switched off: Mat destructors then report to V8 during environment teardown,
  * which crashed Node 20 at exit ("Check failed: marking_done_"). Callers release their Mats explicitly instead.
+ * Its thread pool gets the image threads (IMAGE_THREADS: the vCPUs on FC), not the cores the machine reports.
  */
 import type * as OpenCv from '@u4/opencv4nodejs';
+import { imageThreads } from './threads';
 
 export type Cv = typeof OpenCv;
 
@@ -22,6 +24,7 @@ export function openCv(): Cv {
     require('@u4/opencv-build').Log.silence = true;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = require('@u4/opencv4nodejs') as Cv;
+    loaded.setNumThreads(imageThreads(process.env));
   }
   return loaded;
 }

@@ -11,7 +11,7 @@ import { err, ok, type Result } from '../result';
 import { actionDefinition } from './actions';
 import { canonicalRequest, RENDER_VERSION } from './etag';
 import type { FaceStore } from '../collection/faces-store';
-import { facesOf, knownFaces } from './faces';
+import { detectedFaces, knownFaces } from './faces';
 import type { ImageLimits } from './limits';
 import { LruCache } from './lru-cache';
 import { pixelPipeline, type Box } from './operations';
@@ -161,14 +161,15 @@ async function render(file: ImageFile, req: ImageRequest, limits: ImageLimits, f
     return ms;
   };
   const definition = actionDefinition(req.action ?? 'show');
-  // Faces another instance already found answer format=json without a decode.
-  const known = definition.detectsFaces && req.output.kind === 'json' ? await knownFaces(faceStore, file.hash) : undefined;
-  if (known) return ok({ kind: 'faces', ...known } satisfies FaceReport);
+  // Faces an instance already found answer format=json without a decode, and the page without detecting; the
+  // sidecar is read only here.
+  const known = definition.detectsFaces ? await knownFaces(faceStore, file.hash) : undefined;
+  if (known && req.output.kind === 'json') return ok({ kind: 'faces', ...known } satisfies FaceReport);
   const decoded = await decodeImage(file.bytes, limits);
   metrics.decodeMs = lap();
   if (!decoded.ok) return decoded;
   const image = decoded.value;
-  const faces = definition.detectsFaces ? (await facesOf(faceStore, file.hash, image)).faces : undefined;
+  const faces = definition.detectsFaces ? (known ?? (await detectedFaces(faceStore, file.hash, image))).faces : undefined;
   if (faces && req.output.kind === 'json') {
     metrics.transformMs = lap();
     return ok({ kind: 'faces', width: image.width, height: image.height, faces });

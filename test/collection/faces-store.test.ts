@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { facesFile, facesFor, readFaces, writeFaces, type FaceRecord, type FaceStore } from '../../src/collection/faces-store';
+import { facesFile, keepFaces, readFaces, writeFaces, type FaceRecord, type FaceStore } from '../../src/collection/faces-store';
 import { createLogger } from '../../src/log';
 
 const HASH = 'ab'.repeat(32);
@@ -31,19 +31,20 @@ describe('faces sidecar store', () => {
     assert.deepEqual(logs, [], 'a miss for a missing sidecar is not a warning');
   });
 
-  it('answers from the sidecar without detecting, and detects again for another detector version', async () => {
-    let detections = 0;
-    const detect = async () => {
-      detections++;
-      return { ...RECORD, faces: [] };
-    };
-    assert.deepEqual(await facesFor(store('v1'), HASH, detect), { record: RECORD, source: 'stored' });
-    assert.equal(detections, 0);
-    assert.deepEqual(await facesFor(store('v2'), HASH, detect), { record: { ...RECORD, faces: [] }, source: 'detected' });
-    assert.equal(detections, 1);
-    assert.deepEqual(await facesFor(store('v2'), HASH, detect), { record: { ...RECORD, faces: [] }, source: 'stored' });
-    assert.equal(detections, 1);
+  it('answers only for its own detector version, and a new version\'s answer replaces the old one', async () => {
+    assert.deepEqual(await readFaces(store('v1'), HASH), RECORD);
+    assert.equal(await readFaces(store('v2'), HASH), undefined, 'another version\'s sidecar is a miss');
+    const redone = { ...RECORD, faces: [] };
+    assert.equal(await keepFaces(store('v2'), HASH, redone), true);
+    assert.deepEqual(await readFaces(store('v2'), HASH), redone);
     assert.equal(await readFaces(store('v1'), HASH), undefined, 'the new version replaced the old answer');
+  });
+
+  it('reads a sidecar through the store\'s reader, once per call', async () => {
+    const reads: string[] = [];
+    const counted: FaceStore = { ...store('v2'), readText: async (file) => (reads.push(file), readFile(file, 'utf8')) };
+    await readFaces(counted, HASH);
+    assert.deepEqual(reads, [facesFile(root, HASH)]);
   });
 
   it('treats a corrupt or foreign sidecar as a miss, logs it, and replaces it', async () => {
@@ -55,18 +56,17 @@ describe('faces sidecar store', () => {
       assert.equal(logs.length, 1, content);
       assert.match(JSON.parse(logs[0]).msg, /faces sidecar (is not JSON|malformed)/);
     }
-    assert.equal((await facesFor(store(), other, async () => RECORD)).source, 'detected');
+    assert.equal(await keepFaces(store(), other, RECORD), true);
     assert.deepEqual(await readFaces(store(), other), RECORD);
   });
 
-  it('still answers when the sidecar cannot be written, and logs why', async () => {
+  it('reports a sidecar that cannot be written, and logs why, without throwing', async () => {
     // A file where the faces folder should be: mkdir fails, as on a read-only NAS (tests run as root, so chmod would not stop them).
     const blocked = await mkdtemp(path.join(os.tmpdir(), 'faces-store-ro-'));
     try {
       await writeFile(path.join(blocked, 'faces'), 'not a folder');
       logs = [];
-      const answer = await facesFor(store('v1', blocked), HASH, async () => RECORD);
-      assert.deepEqual(answer, { record: RECORD, source: 'detected, not stored' });
+      assert.equal(await keepFaces(store('v1', blocked), HASH, RECORD), false);
       assert.equal(logs.length, 1);
       const line = JSON.parse(logs[0]) as { level: string; msg: string; code: string; file: string };
       assert.equal(line.level, 'warn');
@@ -83,7 +83,7 @@ describe('faces sidecar store', () => {
     const taken = 'ef'.repeat(32);
     await mkdir(facesFile(root, taken));
     logs = [];
-    assert.equal((await facesFor(store(), taken, async () => RECORD)).source, 'detected, not stored');
+    assert.equal(await keepFaces(store(), taken, RECORD), false);
     assert.deepEqual((await readdir(path.join(root, 'faces'))).filter((f) => f.endsWith('.tmp')), []);
   });
 

@@ -2,6 +2,8 @@
  * The faces sidecar through the real handler: facedetect (JSON and HTML) answers from faces/<sha256>.json when an
  * instance has already detected, detects again for another detector version, and still answers when the NAS refuses
  * the write. Each case uses an image of its own, so the per-instance result cache never answers for the store.
+ * Each sidecar is read at most once per instance: once on a miss, and never again after a hit (answers are kept in
+ * memory).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,8 +11,13 @@ import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import sharp from 'sharp';
-import { facesFile } from '../../src/collection/faces-store';
-import { DETECTOR_VERSION } from '../../src/image/faces';
+import { facesFile, type FaceStore } from '../../src/collection/faces-store';
+import { DETECTOR_VERSION, knownFaces } from '../../src/image/faces';
+import { DEFAULT_LIMITS } from '../../src/image/limits';
+import { renderImage } from '../../src/image/render';
+import type { ImageRequest } from '../../src/image/request';
+import { readImageFile } from '../../src/image/source';
+import { createLogger } from '../../src/log';
 import { FACE_SET_DIR } from '../../bench/faces/face-set';
 import { embeddedImage, PHOTOS, send, suiteNas } from './nas-fixture';
 
@@ -95,3 +102,61 @@ describe('faces sidecar on the NAS, through the handler', () => {
     assert.match(page.text, /<td>Faces<\/td><td>1<\/td>/);
   });
 });
+
+describe('faces sidecar reads, once per image and instance', () => {
+  const nas = suiteNas(async (img) => {
+    // Photos no other test in this process renders: the per-instance result cache must not answer for the faces.
+    await copyFile(path.join(FACE_SET_DIR, 'astronaut-small-a.jpg'), img('small.jpg'));
+    await copyFile(path.join(FACE_SET_DIR, 'camera-small.jpg'), img('camera.jpg'));
+    await copyFile(path.join(PHOTOS, 'coffee.png'), img('coffee.png'));
+  });
+  const reads: string[] = [];
+  // The real sidecar store, with its reads counted on the way to the file system.
+  const counted = (): FaceStore => ({ root: nas.root, detector: DETECTOR_VERSION, logger: createLogger({}), readText: async (file) => (reads.push(file), readFile(file, 'utf8')) });
+  const facedetect = (output: ImageRequest['output']): ImageRequest => ({ action: 'facedetect', values: {}, query: { action: 'facedetect' }, output });
+  const render = async (file: string, output: ImageRequest['output']) => {
+    const image = await readImageFile(path.join(nas.root, 'img', file), DEFAULT_LIMITS);
+    assert.ok(image.ok);
+    const rendered = await renderImage(image.value, facedetect(output), DEFAULT_LIMITS, { faces: counted() });
+    assert.ok(rendered.ok);
+    return rendered.value;
+  };
+
+  it('reads the sidecar once when a format=json facedetect misses, and once when the page does', async () => {
+    reads.length = 0;
+    const answer = await render('small.jpg', { kind: 'json' });
+    assert.equal(answer.faces?.length, 1);
+    assert.deepEqual(reads, [await sidecarOf(nas.root, 'small.jpg')], 'one read of the missing sidecar');
+    reads.length = 0;
+    await render('camera.jpg', { kind: 'html' });
+    assert.deepEqual(reads, [await sidecarOf(nas.root, 'camera.jpg')]);
+  });
+
+  it('answers again from memory, not from the NAS: a changed sidecar is not read again', async () => {
+    const file = await sidecarOf(nas.root, 'coffee.png');
+    const hash = path.basename(file, '.json');
+    const sidecarWith = (faces: Array<typeof FAKE>) => JSON.stringify({ hash, detector: DETECTOR_VERSION, width: 600, height: 400, faces, detectedAt: new Date().toISOString() });
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, sidecarWith([FAKE]));
+    reads.length = 0;
+    assert.deepEqual((await knownFaces(counted(), hash))?.faces, [FAKE]);
+    await writeFile(file, sidecarWith([FAKE, FAKE]));
+    for (let i = 0; i < 3; i++) assert.deepEqual((await knownFaces(counted(), hash))?.faces, [FAKE]);
+    assert.deepEqual(reads, [file], 'one read for four answers');
+    // The detector's own answers are remembered too: the sidecar small.jpg's detection wrote is never read.
+    reads.length = 0;
+    assert.equal((await knownFaces(counted(), path.basename(await sidecarOf(nas.root, 'small.jpg'), '.json')))?.faces.length, 1);
+    assert.deepEqual(reads, []);
+  });
+
+  it('keeps answers apart per NAS root and detector version', async () => {
+    const hash = path.basename(await sidecarOf(nas.root, 'coffee.png'), '.json');
+    reads.length = 0;
+    assert.equal(await knownFaces({ ...counted(), detector: 'another detector' }, hash), undefined);
+    assert.equal(reads.length, 1);
+  });
+});
+
+async function sidecarOf(root: string, file: string): Promise<string> {
+  return facesFile(root, await sha256(path.join(root, 'img', file)));
+}

@@ -18,6 +18,9 @@ describe('face detection', () => {
     for (const f of ['astronaut.png', 'coffee.png']) await copyFile(path.join(PHOTOS, f), img(f));
     // A large copy exercises the downscale-then-scale-back path (longest side 1600 > 800).
     await writeFile(img('astronaut-large.jpg'), await sharp(path.join(PHOTOS, 'astronaut.png')).resize(1600).jpeg().toBuffer());
+    // RGBA: the photo inside a transparent border whose hidden colour is black; the detector sees it over white.
+    const border = { top: 100, bottom: 100, left: 100, right: 100, background: { r: 0, g: 0, b: 0, alpha: 0 } };
+    await writeFile(img('astronaut-transparent.png'), await sharp(path.join(PHOTOS, 'astronaut.png')).ensureAlpha().extend(border).png().toBuffer());
   });
 
   const faces = async (file: string): Promise<FacesJson> => {
@@ -43,6 +46,14 @@ describe('face detection', () => {
     assert.equal(result.faces.length, 1);
     const [f] = result.faces;
     assert.ok(Math.abs(f.x + f.width / 2 - 225 * 3.125) < 125, JSON.stringify(f));
+  });
+
+  it('finds the face in a photo with transparency, where it is', async () => {
+    const result = await faces('astronaut-transparent.png');
+    assert.equal(result.width, 712);
+    assert.equal(result.faces.length, 1, JSON.stringify(result.faces));
+    const [f] = result.faces;
+    assert.ok(Math.abs(f.x + f.width / 2 - 325) < 40 && Math.abs(f.y + f.height / 2 - 225) < 40, JSON.stringify(f));
   });
 
   it('finds no face in a face-free photo', async () => {
