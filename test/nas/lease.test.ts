@@ -238,7 +238,8 @@ describe('lease', () => {
     const handovers = writes.filter((w, i) => i > 0 && w[1] !== writes[i - 1][1]).length;
     const outOfOrder = writes.filter((w, i) => i > 0 && w[0] < writes[i - 1][0]);
     t.diagnostic(`${writes.length} writes, ${handovers} handovers between processes, held ${ahead} times (+60 s) and ${behind} times (-60 s)`);
-    assert.ok(ahead > 3 && behind > 3, `both sides held the lease (ahead ${ahead}, behind ${behind})`);
+    // Liveness only: how often each side wins depends on scheduling (under load one side may win most rounds).
+    assert.ok(ahead >= 1 && behind >= 1, `both sides held the lease (ahead ${ahead}, behind ${behind})`);
     assert.ok(handovers >= 3 && writers.size >= 2, `the lease changed hands between processes ${handovers} times`);
     assert.deepEqual(outOfOrder, [], 'a stale holder wrote after a newer holder had started');
   });
