@@ -14,6 +14,7 @@ import { refuseUnmountedNas } from './nas-mount';
 import { PageVisitor, type Changes } from './page-visitor';
 import type { CrawlConfig } from './payload';
 import type { RefreshPolicy } from './revisit-policy';
+import type { PageRecord } from './revisits';
 import { RobotsRules } from './robots';
 import { inScope } from './scope';
 import { readSitemaps } from './sitemaps';
@@ -71,6 +72,8 @@ export interface StateIo {
 }
 
 const MAX_ERROR_LINES = 50;
+
+type DueRevisit = { url: string; record: PageRecord };
 
 export function failedResult(message: string): CrawlResult {
   return { ...emptyResult(0), error: message };
@@ -197,11 +200,14 @@ class CrawlRun {
       // written ahead of the run's first change, so a replay puts them back at the same point.
       this.startLine = state.runStarted();
       // In dfs the seed goes on top of its sitemap's pages, in bfs before them: either way it is visited first.
-      const sitemapPages = () => (work.sitemaps ? this.readSitemaps(state, fetcher, robots, abort.signal) : Promise.resolve());
+      // Pages a sitemap's <lastmod> made due join this run's revisits.
+      const sitemapPages = async () => {
+        if (work.sitemaps) work.revisits.push(...(await this.readSitemaps(state, fetcher, robots, abort.signal)).slice(0, this.config.numberOfPages - work.revisits.length));
+      };
       if (this.config.order === 'dfs') await sitemapPages();
       await this.applySettings(state, visitor);
       if (this.config.order === 'bfs') await sitemapPages();
-      if (!work.idle) await this.crawl(state, visitor, stopTakingAt);
+      if (!work.idle) await this.crawl(state, visitor, stopTakingAt, work.revisits);
     } finally {
       clearTimeout(hardStop);
       // A failed flush was already logged by the page that awaited it; here it only must not skip the clean-up.
@@ -240,7 +246,7 @@ class CrawlRun {
    * What is due at the start of the run, decided from the state alone. A run with nothing due (idle) makes no
    * request: not even robots.txt.
    */
-  private dueWork(state: CrawlState): { sitemaps: boolean; idle: boolean } {
+  private dueWork(state: CrawlState): { sitemaps: boolean; idle: boolean; revisits: DueRevisit[] } {
     const { config } = this;
     const now = this.now();
     const seed = normaliseUrl(config.url);
@@ -248,9 +254,14 @@ class CrawlRun {
     const readAt = state.sitemapsRead.get(origin);
     const sitemaps = config.sitemaps && config.maxDepth !== 0 && (readAt === undefined || (config.refresh !== false && readAt + sitemapInterval(config.refresh) <= now / 1000));
     const seedKnown = !seed || state.history.has(seed) || state.waitingPages.has(seed);
-    const revisitDue = config.refresh !== false && (this.seedToAdopt(state) || state.revisits.due(Math.floor(now / 1000), 1, () => false).pages.length > 0);
+    // Earliest due first, at most a run's pages; pages that wait as new ones (pushed again nearer the seed, or
+    // retried) are not revisited meanwhile.
+    const revisits = config.refresh
+      ? state.revisits.due(Math.floor(now / 1000), config.numberOfPages, (url) => state.frontier.has(url) || state.waitingPages.has(url) || state.failed.has(url)).pages
+      : [];
+    const revisitDue = revisits.length > 0 || this.seedToAdopt(state);
     const idle = !sitemaps && seedKnown && state.frontier.size === 0 && state.duePages(now).length === 0 && state.dueImages(now).length === 0 && !revisitDue;
-    return { sitemaps, idle };
+    return { sitemaps, idle, revisits };
   }
 
   /** The seed of a crawl visited before revisits were on: scheduling it starts the revisits (PageVisitor.adopt). */
@@ -323,27 +334,29 @@ class CrawlRun {
    * to (sitemaps.ts). They are pushed as one link batch of the seed at depth 1, after the scope and URL-length rules
    * a page's links pass. A known page whose `<lastmod>` is newer than its last visit is made due now.
    */
-  private async readSitemaps(state: CrawlState, fetcher: Fetcher, robots: RobotsRules | null, signal: AbortSignal): Promise<void> {
+  private async readSitemaps(state: CrawlState, fetcher: Fetcher, robots: RobotsRules | null, signal: AbortSignal): Promise<DueRevisit[]> {
     const { config } = this;
     const seed = normaliseUrl(config.url);
-    if (!seed) return;
+    if (!seed) return [];
     const origin = new URL(config.url).origin;
     const found = await readSitemaps(config.url, fetcher, robots, signal, this.logger);
-    if (!found) return; // robots.txt unavailable, or the run is stopping: a later run reads them
+    if (!found) return []; // robots.txt unavailable, or the run is stopping: a later run reads them
     const seedUrl = new URL(seed);
     const pages = found.pages.filter((page) => page !== seed && page.length <= config.maxUrlLength && inScope(new URL(page), seedUrl, config.scope));
     const line = state.pushLinks(seed, 1, config.order === 'dfs' ? [...pages].reverse() : pages, config.order);
     const nowS = Math.floor(this.now() / 1000);
-    const earlier: string[] = [];
+    const earlier: DueRevisit[] = [];
     if (config.refresh) {
       for (const [page, lastmod] of found.lastmod) {
         const record = state.revisits.get(page);
-        if (!record || record.due === 0 || record.due <= nowS || lastmod <= record.visited) continue;
-        earlier.push(state.scheduled(page, { ...record, due: nowS }));
+        if (!record || record.due === 0 || record.due <= nowS || lastmod <= record.visited || state.frontier.has(page) || state.waitingPages.has(page)) continue;
+        earlier.push({ url: page, record: { ...record, due: nowS } });
       }
     }
     this.logger.info('sitemaps read', { origin, files: found.files, pages: found.pages.length, pushed: pages.length, dueEarlier: earlier.length });
-    await this.commit({ journal: [...(line ? [line] : []), ...earlier, state.sitemapsDone(origin, nowS)] });
+    const scheduled = earlier.map(({ url, record }) => state.scheduled(url, record));
+    await this.commit({ journal: [...(line ? [line] : []), ...scheduled, state.sitemapsDone(origin, nowS)] });
+    return earlier;
   }
 
   /**
@@ -351,17 +364,13 @@ class CrawlRun {
    * then the top of the stack. A page that was taken before and did not finish (it may have crashed the process)
    * is visited alone, so that it cannot take other pages' attempts down with it.
    */
-  private async crawl(state: CrawlState, visitor: PageVisitor, stopTakingAt: number): Promise<void> {
+  private async crawl(state: CrawlState, visitor: PageVisitor, stopTakingAt: number, revisits: DueRevisit[]): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     const now = this.now();
     const dueImages = state.dueImages(now);
     const duePages = state.duePages(now);
     const refresh = this.config.refresh;
     const seed = normaliseUrl(this.config.url);
-    // Pages that wait as new ones (pushed again nearer the seed, or retried) are not revisited meanwhile.
-    const revisits = refresh
-      ? state.revisits.due(Math.floor(now / 1000), this.config.numberOfPages, (url) => state.frontier.has(url) || state.waitingPages.has(url) || state.failed.has(url)).pages
-      : [];
     let revisitsTaken = 0;
     // While new pages wait, revisits take at most `share` of the pages started, interleaved with them.
     const revisitNext = () => {
