@@ -108,6 +108,9 @@ async function fetchOrRender(key: string, file: ImageFile, req: ImageRequest, li
     if (claimed) return ok(remember(key, fromStored(claimed), metrics));
   }
   try {
+    // Claimed: an instance that rendered and released between our read and our claim has left its entry.
+    const late = release && (await storeStep(ctx, 'read', () => store.get(key)));
+    if (late) return ok(remember(key, fromStored(late), metrics));
     metrics.cache = 'miss';
     let rendered: Result<Rendered, Problem>;
     try {
