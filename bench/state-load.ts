@@ -26,29 +26,15 @@ interface LoadMeasure {
   /** The scan for due pages (RevisitTable.due) right after the load, ms. */
   dueScanMs: number;
   records: number;
+  /** RSS of the child before it loaded anything but its modules. */
+  rssBeforeMb: number;
+  /** The child ran the compiled modules (dist/cli), as FC does; else the sources through tsx. */
+  compiled: boolean;
 }
 
 const RUNS = 3;
 /** The bench's clock: a tenth of the records are due. */
 const NOW_S = 1_790_000_000;
-
-/** In the child: load the state once, cold, and report. */
-async function measureLoad(dir: string): Promise<void> {
-  const started = process.hrtime.bigint();
-  const cpu = process.cpuUsage();
-  const store = new StateStore(path.join(dir, 'crawl-state'), dir);
-  const state = CrawlState.fromStore(await store.load());
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const { user, system } = process.cpuUsage(cpu);
-  const scanStarted = process.hrtime.bigint();
-  const { pages } = state.revisits.due(NOW_S, 100, () => false);
-  const dueScanMs = Number(process.hrtime.bigint() - scanStarted) / 1e6;
-  const measure: LoadMeasure = {
-    ms, cpuMs: (user + system) / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024, visited: state.history.size, frontier: state.frontier.size,
-    dueScanMs, records: pages.length,
-  };
-  process.stdout.write(JSON.stringify(measure) + '\n');
-}
 
 async function build(dir: string, visited: number, frontier: number, journal: number, revisits: boolean): Promise<{ snapshotMb: number }> {
   const state = new CrawlState();
@@ -82,7 +68,6 @@ async function build(dir: string, visited: number, frontier: number, journal: nu
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--load') return measureLoad(process.argv[3]);
   const visited = isSmoke() ? 10_000 : 1_000_000;
   const frontier = visited / 10;
   const journal = visited / 20;
@@ -94,7 +79,7 @@ async function main(): Promise<void> {
       const { snapshotMb } = await build(dir, visited, frontier, journal, revisits);
       const measures: LoadMeasure[] = [];
       for (let i = 0; i < RUNS; i++) {
-        const out = execFileSync(process.execPath, ['--import', 'tsx', __filename, '--load', dir], { encoding: 'utf8' });
+        const out = execFileSync(process.execPath, [path.join(__dirname, 'state-load-child.cjs'), dir, String(NOW_S)], { encoding: 'utf8' });
         measures.push(JSON.parse(out.trim().split('\n').pop()!) as LoadMeasure);
       }
       loads.push(measures);
@@ -106,7 +91,7 @@ async function main(): Promise<void> {
       const m = measures[0];
       rows.push([
         `${m.visited.toLocaleString('en')} visited, ${m.frontier.toLocaleString('en')} in the frontier, ${journal.toLocaleString('en')} journal lines${revisits ? ', with revisit records' : ''}`,
-        `${snapshotMb.toFixed(0)} MB`, `${best.toFixed(0)} ms / ${worst.toFixed(0)} ms`, `${cpuMs.toFixed(0)} ms`, `${rss.toFixed(0)} MB`,
+        `${snapshotMb.toFixed(0)} MB`, `${best.toFixed(0)} ms / ${worst.toFixed(0)} ms`, `${cpuMs.toFixed(0)} ms`, `${rss.toFixed(0)} MB (${Math.max(...measures.map((x) => x.rssBeforeMb)).toFixed(0)} MB before the load)`,
         revisits ? `${scan.toFixed(0)} ms (${m.records} of the due pages taken)` : 'n/a', verdict(best < 1000), verdict(rss < 512),
       ]);
     } finally {
@@ -121,7 +106,8 @@ async function main(): Promise<void> {
   // Imported here, not at the top: it loads sharp and OpenCV, which the measured child must not carry.
   const { machineHeader } = await import('./lib/machine');
   const load = `load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min) when measured`;
-  publish('state-load', `# Crawl state cold load\n\n${machineHeader([`a fresh Node process per load, ${RUNS} runs`, load])}\n\n${table}\n\nRevisit records cost ${(withRevisits / plain).toFixed(2)}× the load time of the same state without them.\n`);
+  const how = loads.flat().every((m) => m.compiled) ? 'the compiled modules (dist/cli), as FC runs them' : 'the TypeScript sources through tsx (dist/cli was not up to date; its loader adds about 50 MB of RSS)';
+  publish('state-load', `# Crawl state cold load\n\n${machineHeader([`a fresh Node process per load, ${RUNS} runs, running ${how}`, load])}\n\n${table}\n\nRevisit records cost ${(withRevisits / plain).toFixed(2)}× the load time of the same state without them.\n`);
 }
 
 main().catch((e: unknown) => {

@@ -21,7 +21,7 @@ export async function resumeCost(): Promise<string> {
   const rows = table.split('\n').slice(2).map((line) => line.slice(1, -1).split(' | ').map((cell) => cell.trim()));
   const verdicts = rows.map((cells) => {
     const worstMs = /\/ (\d+) ms/.exec(cells[2] ?? '')?.[1];
-    const peakMb = /^(\d+) MB$/.exec(cells[4] ?? '')?.[1];
+    const peakMb = /^(\d+) MB/.exec(cells[4] ?? '')?.[1];
     if (!worstMs || !peakMb) return null;
     return `${cells[0]}: cold load < 1 s: ${verdict(Number(worstMs) < LOAD_TARGET_MS)} (worst ${worstMs} ms); peak RSS < ${RSS_TARGET_MB} MB: ${verdict(Number(peakMb) < RSS_TARGET_MB)} (${peakMb} MB).`;
   });
