@@ -254,11 +254,11 @@ class CrawlRun {
     const readAt = state.sitemapsRead.get(origin);
     const sitemaps = config.sitemaps && config.maxDepth !== 0 && (readAt === undefined || (config.refresh !== false && readAt + sitemapInterval(config.refresh) <= now / 1000));
     const seedKnown = !seed || state.history.has(seed) || state.waitingPages.has(seed);
-    // Earliest due first, at most a run's pages; pages that wait as new ones (pushed again nearer the seed, or
-    // retried) are not revisited meanwhile.
-    const revisits = config.refresh
-      ? state.revisits.due(Math.floor(now / 1000), config.numberOfPages, (url) => state.frontier.has(url) || state.waitingPages.has(url) || state.failed.has(url)).pages
-      : [];
+    // Earliest due first, at most a run's pages. Pages that wait as new ones (pushed again nearer the seed, or
+    // retried) are not revisited meanwhile, nor pages left outside the scope by a new seed or scope.
+    const seedUrl = seed ? new URL(seed) : null;
+    const skip = (url: string) => state.frontier.has(url) || state.waitingPages.has(url) || state.failed.has(url) || (seedUrl !== null && !inScope(new URL(url), seedUrl, config.scope));
+    const revisits = config.refresh ? state.revisits.due(Math.floor(now / 1000), config.numberOfPages, skip).pages : [];
     const revisitDue = revisits.length > 0 || this.seedToAdopt(state);
     const idle = !sitemaps && seedKnown && state.frontier.size === 0 && state.duePages(now).length === 0 && state.dueImages(now).length === 0 && !revisitDue;
     return { sitemaps, idle, revisits };

@@ -213,6 +213,20 @@ describe('revisits', () => {
       assert.deepEqual(await run(), ['/p/6.html', '/robots.txt', '/sitemap.xml']);
     }, T0));
 
+  test('after the seed moves to another host, the old host\'s pages are not revisited', () =>
+    onChangingSite({ pages: 13, images: 0 }, async ({ site, root, clock }) => {
+      await crawlToDone(site.url, root, clock, { refresh });
+      clock.advance(5 * HOUR);
+      // Another host name for the same server: the old pages are outside the new seed's "host" scope. Its own pages
+      // (new URLs, fetched without validators) may be crawled; a revisit would be a conditional GET.
+      const moved = site.url.replace('127.0.0.1', 'localhost');
+      const requests = await requestsDuring(site, () => crawlOnce(testConfig(moved, root, { refresh, allowPrivateNetworks: ['127.0.0.1', '::1'] }), [], 'test', { now: clock.now }));
+      assert.deepEqual(requests.filter((r) => r.conditional), [], 'no revisit of the old host\'s pages');
+      // Back to the old seed: its pages are revisited again.
+      const back = await requestsDuring(site, () => crawlOnce(testConfig(site.url, root, { refresh }), [], 'test', { now: clock.now }));
+      assert.equal(back.filter((r) => r.conditional).length, 13);
+    }));
+
   test('refresh: false is today\'s crawl: no record is kept, and a done crawl stays idle however the site changes', () =>
     onChangingSite({ pages: 13, images: 13 }, async ({ site, root, clock }) => {
       const first = await crawlToDone(site.url, root, clock, { refresh: false });
