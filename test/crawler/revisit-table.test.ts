@@ -62,6 +62,25 @@ describe('revisit records', () => {
     assert.equal(new RevisitTable(once.history, none).loaded, true);
   });
 
+  test('pages without a record are counted, in the snapshot and since it', () => {
+    const history = new UrlSet();
+    const table = new RevisitTable(history);
+    for (let i = 0; i < 5; i++) history.add(url(i));
+    table.set(url(1), record(10));
+    table.set(url(3), record(10));
+    assert.equal(table.unrecorded(), 3);
+    const loaded = reloaded(table, history);
+    assert.equal(loaded.table.unrecorded(), 3);
+    loaded.history.add(url(7));
+    assert.equal(loaded.table.unrecorded(), 4, 'a page visited since, without a record');
+    loaded.table.set(url(7), record(10));
+    loaded.table.set(url(0), record(10));
+    loaded.table.set(url(1), record(20));
+    assert.equal(loaded.table.unrecorded(), 2, 'records made since, for new and old pages; a replaced one counts once');
+    // A snapshot written before revisits existed: no record at all.
+    assert.equal(new RevisitTable(loaded.history).unrecorded(), 6);
+  });
+
   test('intervals: the first halfway between the bounds on a log scale; ×0.5 on change, ×1.5 without, clamped', () => {
     const policy = { minIntervalS: 3600, maxIntervalS: 16 * 3600, share: 0.2, images: false };
     assert.equal(firstInterval(policy), 4 * 3600);
