@@ -101,13 +101,17 @@ function isManifestLine(value: unknown): value is ManifestLine {
 
 /** One manifest line, or undefined for an empty, torn or invalid one. */
 export function parseManifestLine(text: string): ManifestLine | undefined {
-  let value: unknown;
+  const value = parseJson(text);
+  return isManifestLine(value) ? value : undefined;
+}
+
+/** A torn or empty line is undefined, like any value that is not what the caller checks for. */
+function parseJson(text: string): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
-  return isManifestLine(value) ? value : undefined;
 }
 
 /** Reads the manifest into file -> entry (keyed by the `img/…` path); an absent manifest is an empty map. */
@@ -144,13 +148,7 @@ export async function readManifest(rootDir: string): Promise<Map<string, Manifes
 }
 
 function parseGoneMark(text: string): GoneMark | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const v = value as GoneMark;
+  const v = parseJson(text) as GoneMark;
   const ok = typeof v === 'object' && v !== null && !('file' in v) && typeof v.sourceUrl === 'string' && (v.goneSince === null || typeof v.goneSince === 'string');
   return ok ? v : undefined;
 }

@@ -80,9 +80,7 @@ export class PageVisitor {
     const { url, depth } = item;
     const { config, state, commit, logger } = this.ctx;
     const refresh = config.refresh;
-    // A page that is no page any more (excluded, failed) keeps a record that is never due, so that links to it do
-    // not schedule it again, and its images may be gone.
-    const unscheduled = (): Changes => (refresh ? this.recordChanges(url, { ...(previous ?? this.freshRecord(refresh)), due: 0, images: [] }, previous) : { journal: [] });
+    const unscheduled = () => this.unscheduled(url, previous);
     const finish = async (line: string, error?: string, record?: Changes): Promise<PageOutcome> => {
       await commit({ journal: [line, ...(record?.journal ?? [])], gone: record?.gone, errors: error ? [`${url}: ${error}`] : [] });
       if (previous) this.revisitCounts.revisited++;
@@ -210,16 +208,25 @@ export class PageVisitor {
     const now = this.ctx.now();
     // A record made before the page was seen (adopted, see pushLinks) has no hash to compare: its interval stays.
     const interval = !previous ? firstInterval(refresh) : previous.hash === '' ? previous.interval : nextInterval(refresh, previous.interval, previous.hash !== hash);
-    const lastModified = validators.lastModified ? Date.parse(validators.lastModified) : NaN;
     return {
       due: Math.ceil(now / 1000) + interval,
       interval,
       visited: Math.floor(now / 1000),
       hash,
-      lastModified: Number.isFinite(lastModified) && lastModified > 0 ? Math.floor(lastModified / 1000) : 0,
+      lastModified: epochSeconds(validators.lastModified),
       etag: validators.etag ?? '',
       images: [...new Set(images)],
     };
+  }
+
+  /**
+   * The lines for a page that is no page any more (excluded, failed): a record that is never due, so that links to
+   * it do not schedule it again, and the images it showed may be gone. None with refresh off.
+   */
+  unscheduled(url: string, previous?: PageRecord): Changes {
+    const refresh = this.ctx.config.refresh;
+    if (!refresh) return { journal: [] };
+    return this.recordChanges(url, { ...(previous ?? this.freshRecord(refresh)), due: 0, images: [] }, previous);
   }
 
   /** A record never seen (excluded on its first visit, or adopted). */
@@ -375,9 +382,7 @@ export class PageVisitor {
   private imageValidators(src: string, validators: Validators): string[] {
     const { config, state } = this.ctx;
     if (!config.refresh || !config.refresh.images) return [];
-    const lastModified = validators.lastModified ? Date.parse(validators.lastModified) : NaN;
-    const seconds = Number.isFinite(lastModified) && lastModified > 0 ? Math.floor(lastModified / 1000) : 0;
-    return [state.imageValidated(src, seconds, validators.etag ?? '')];
+    return [state.imageValidated(src, epochSeconds(validators.lastModified), validators.etag ?? '')];
   }
 
   /**
@@ -400,7 +405,13 @@ export class PageVisitor {
   }
 }
 
-/** The headers of a conditional GET, from what a record kept; undefined when it kept neither. */
+/** A Last-Modified header as kept in a record: epoch seconds, 0 when absent or not a date. */
+function epochSeconds(httpDate: string | undefined): number {
+  const ms = httpDate ? Date.parse(httpDate) : NaN;
+  return Number.isFinite(ms) && ms > 0 ? Math.floor(ms / 1000) : 0;
+}
+
+/** The headers of a conditional GET, from what a record kept (the inverse of epochSeconds); undefined when it kept neither. */
 function validatorsOf(kept: { etag: string; lastModified: number }): Validators | undefined {
   if (!kept.etag && !kept.lastModified) return undefined;
   return {

@@ -29,6 +29,15 @@ export function nextInterval(policy: RefreshPolicy, interval: number, changed: b
   return clamp(policy, interval * (changed ? SHRINK : GROW));
 }
 
+/**
+ * With revisits on, sitemaps are read again (their new pages and <lastmod> are news too): every maxInterval / 7,
+ * once a day with the defaults, and never more often than minInterval. Re-reading them every hour would cost more
+ * requests than all the page revisits of a settled site.
+ */
+export function sitemapInterval(refresh: RefreshPolicy): number {
+  return Math.max(refresh.minIntervalS, Math.round(refresh.maxIntervalS / 7));
+}
+
 /** 16 hex digits over the sorted, distinct links and images. */
 export function pageHash(links: string[], images: string[]): string {
   const text = `${[...new Set(links)].sort().join('\n')}\n\n${[...new Set(images)].sort().join('\n')}`;

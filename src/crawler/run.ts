@@ -13,7 +13,7 @@ import { ManifestWriter } from '../collection/manifest';
 import { refuseUnmountedNas } from './nas-mount';
 import { PageVisitor, type Changes } from './page-visitor';
 import type { CrawlConfig } from './payload';
-import type { RefreshPolicy } from './revisit-policy';
+import { sitemapInterval } from './revisit-policy';
 import type { PageRecord } from './revisits';
 import { RobotsRules } from './robots';
 import { inScope } from './scope';
@@ -85,15 +85,6 @@ function emptyResult(durationMs: number): CrawlResult {
     imagesDownloadedThisRun: 0, frontierSize: 0, failedCount: 0, retryingCount: 0, done: false, idle: false,
     pagesRevisitedThisRun: 0, notModifiedThisRun: 0, changedThisRun: 0, nextRevisitAt: null, skipped: null, durationMs,
   };
-}
-
-/**
- * With revisits on, sitemaps are read again (their new pages and <lastmod> are news too): every maxInterval / 7,
- * once a day with the defaults, and never more often than minInterval. Re-reading them every hour would cost more
- * requests than all the page revisits of a settled site.
- */
-export function sitemapInterval(refresh: RefreshPolicy): number {
-  return Math.max(refresh.minIntervalS, Math.round(refresh.maxIntervalS / 7));
 }
 
 /** Stop taking pages this long before the deadline: max(10 s, 10 % of the budget), at most half of it. */
@@ -371,6 +362,8 @@ class CrawlRun {
     const duePages = state.duePages(now);
     const refresh = this.config.refresh;
     const seed = normaliseUrl(this.config.url);
+    // A revisited page's depth, for the links it may push: recorded when maxDepth needs it, else 0 or 1.
+    const depth = (url: string) => state.depths.get(url) ?? (url === seed ? 0 : 1);
     let revisitsTaken = 0;
     // While new pages wait, revisits take at most `share` of the pages started, interleaved with them.
     const revisitNext = () => {
@@ -409,7 +402,6 @@ class CrawlRun {
       const retry = duePages.shift();
       const revisit = !retry && revisitNext() ? revisits.shift() : undefined;
       if (revisit) revisitsTaken++;
-      const depth = (url: string) => state.depths.get(url) ?? (url === seed ? 0 : 1);
       const next = retry
         ? { item: { url: retry[0], depth: retry[1].depth }, line: state.retry(retry[0]) }
         : revisit
@@ -427,13 +419,15 @@ class CrawlRun {
       if (attempts > this.config.maxAttempts) {
         const reason = `did not finish in ${this.config.maxAttempts} runs`;
         // A revisit that keeps failing to finish is put off for maxInterval, not failed: the page was fine before.
-        const nowS = Math.floor(this.now() / 1000);
-        // A page failed here still gets a record that is never due, as every page that ends does with refresh on.
-        const lines = revisit && refresh
-          ? [state.scheduled(item.url, { ...revisit.record, due: nowS + refresh.maxIntervalS })]
-          : [state.failedPage(item.url, reason), ...(refresh ? [state.scheduled(item.url, { due: 0, interval: refresh.maxIntervalS, visited: 0, hash: '', lastModified: 0, etag: '', images: [] })] : [])];
+        let changes: Changes;
+        if (revisit && refresh) changes = { journal: [state.scheduled(item.url, { ...revisit.record, due: Math.floor(this.now() / 1000) + refresh.maxIntervalS })] };
+        else {
+          const failedLine = state.failedPage(item.url, reason);
+          const unscheduled = visitor.unscheduled(item.url);
+          changes = { journal: [failedLine, ...unscheduled.journal], gone: unscheduled.gone };
+        }
         this.logger.warn(revisit ? 'page revisit put off' : 'page failed', { url: item.url, reason });
-        launch(item.url, () => this.commit({ journal: lines, errors: [`${item.url}: ${reason}`] }));
+        launch(item.url, () => this.commit({ ...changes, errors: [`${item.url}: ${reason}`] }));
         continue;
       }
       const suspect = !retry && attempts > 1;
