@@ -63,6 +63,8 @@ export interface FetchFailure {
   retryAfterMs?: number;
   /** The (next) request was not made: the host's pause or pacing would have passed `stopRequestsAt`. */
   deferred?: boolean;
+  /** Deferred before any request for this URL went out: not an attempt at it. */
+  unsent?: boolean;
 }
 
 /** A 304 to a conditional GET: the known version is current; no body was read. */
@@ -98,7 +100,11 @@ class FetchError extends Error {
 
 /** The host's pacing would pass the run's stop: the request is not made. */
 class DeferredError extends Error {
-  constructor(readonly retryAfterMs: number) {
+  /** `requested`: an earlier hop of the redirect chain went out. */
+  constructor(
+    readonly retryAfterMs: number,
+    readonly requested: boolean,
+  ) {
     super(`not requested: its host is not free again for ${Math.ceil(retryAfterMs / 1000)} s, past the run's end`);
   }
 }
@@ -157,7 +163,8 @@ export class Fetcher {
         if (this.options.signal.aborted) return { ok: false, reason: 'aborted: the run reached its deadline' };
         if (e instanceof DeferredError) {
           const reason = previous ? `${previous.message}, then ${e.message}` : e.message;
-          return { ok: false, reason, status: previous?.status, transient: true, retryAfterMs: e.retryAfterMs, deferred: true };
+          const unsent = attempt === 0 && !e.requested;
+          return { ok: false, reason, status: previous?.status, transient: true, retryAfterMs: e.retryAfterMs, deferred: true, ...(unsent && { unsent }) };
         }
         if (e instanceof FetchError) previous = e;
         const backoffMs = 250 * 2 ** attempt * (0.5 + Math.random());
@@ -190,7 +197,7 @@ export class Fetcher {
       const exchange = await this.limit.use(async () => {
         // Paced inside the fetch slot, so the start the pacer records is when the request really goes out.
         const turn = await this.pacer.turn(url, this.options.signal);
-        if (!turn.ok) throw new DeferredError(turn.retryAfterMs);
+        if (!turn.ok) throw new DeferredError(turn.retryAfterMs, hop > 0);
         return this.exchange(url, options);
       });
       if (!('redirect' in exchange)) return exchange;

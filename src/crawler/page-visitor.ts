@@ -95,9 +95,9 @@ export class PageVisitor {
       logger.warn('page failed', { url, depth, reason, revisit: previous !== undefined });
       return finish(state.failedPage(url, reason), reason, unscheduled());
     };
-    const unavailable = async (reason: string, retryAfterMs?: number) => {
-      const attempts = state.attemptsAt(url);
+    const unavailable = async (reason: string, retryAfterMs?: number, unsent = false) => {
       if (previous && refresh) {
+        const attempts = state.attemptsAt(url);
         // A revisit that meets a transient failure keeps the page and its interval, and comes back no sooner than
         // minInterval: a site that is down for a day costs one request per minInterval, not one per run.
         const due = Math.max(nextAttemptAt(this.ctx.now(), attempts, retryAfterMs), this.ctx.now() + refresh.minIntervalS * 1000);
@@ -105,10 +105,14 @@ export class PageVisitor {
         await commit({ journal: [state.scheduled(url, { ...previous, due: Math.ceil(due / 1000) })], errors: [`${url}: ${reason} (revisit retried later)`] });
         return 'finished';
       }
+      // A request never made (its host paused past the run's end) is no attempt: the page only waits.
+      const notAttempted = unsent ? [state.notAttempted(url)] : [];
+      const attempts = state.attemptsAt(url);
       if (attempts >= config.maxAttempts) return failed(`${reason}; gave up after ${attempts} attempts`);
       const notBefore = nextAttemptAt(this.ctx.now(), attempts, retryAfterMs);
-      logger.warn('page will be retried', { url, depth, reason, attempts, notBefore: new Date(notBefore).toISOString() });
-      return finish(state.pageWaits(url, depth, notBefore, reason), `${reason} (attempt ${attempts} of ${config.maxAttempts}, retried later)`);
+      logger.warn('page will be retried', { url, depth, reason, attempts, unsent, notBefore: new Date(notBefore).toISOString() });
+      const counted = unsent ? 'not an attempt' : `attempt ${attempts} of ${config.maxAttempts}`;
+      return finish(state.pageWaits(url, depth, notBefore, reason), `${reason} (${counted}, retried later)`, { journal: notAttempted });
     };
     const unfinished = (reason: string): PageOutcome => {
       if (config.debug) logger.info('page unfinished', { url, depth, reason });
@@ -139,7 +143,7 @@ export class PageVisitor {
     if (this.ctx.signal.aborted) return unfinished('run stopping');
     if (hopHostUnavailable) return unavailable('robots.txt of the redirect target unavailable');
     // Not requested (its host is paused past the run's end) or a transient failure: the page waits for its host.
-    if (!res.ok) return res.transient ? unavailable(res.reason, res.retryAfterMs) : failed(res.reason);
+    if (!res.ok) return res.transient ? unavailable(res.reason, res.retryAfterMs, res.unsent) : failed(res.reason);
     if (res.notModified) return this.notModified(url, previous!, res.validators);
     if (sniffImageType(res.body)) return this.imageLink(url, res, unscheduled());
     if (!HTML_TYPES.test(res.contentType)) return excluded(`not HTML (${res.contentType || 'no Content-Type'})`);
@@ -326,11 +330,13 @@ export class PageVisitor {
       const res = await this.ctx.fetcher.get(src, { maxBytes: config.maxImageBytes, minBytes: config.cutoffSize * 1024, accept: 'image/*' });
       if (this.ctx.signal.aborted) return false;
       if (!res.ok && res.transient) {
-        const attempts = (state.waitingImages.get(src)?.attempts ?? 0) + 1;
+        // A request never made (its host paused past the run's end) is no attempt.
+        const made = state.waitingImages.get(src)?.attempts ?? 0;
+        const attempts = res.unsent ? made : made + 1;
         if (attempts < config.maxAttempts) {
           const notBefore = nextAttemptAt(this.ctx.now(), attempts, res.retryAfterMs);
           logger.warn('image will be retried', { url: src, page, reason: res.reason, attempts, notBefore: new Date(notBefore).toISOString() });
-          await this.ctx.commit({ journal: [state.imageWaits(src, page, notBefore, res.reason)], errors: [`${src}: ${res.reason} (retried later)`] });
+          await this.ctx.commit({ journal: [state.imageWaits(src, page, notBefore, attempts, res.reason)], errors: [`${src}: ${res.reason} (retried later)`] });
           return false;
         }
         res.reason = `${res.reason}; gave up after ${attempts} attempts`;

@@ -207,7 +207,7 @@ class CrawlRun {
       await this.store.close();
     }
     // Back into memory for the counts; on disk they are put back by the next run's replay.
-    state.frontier.putBackTaken();
+    state.putBackUnfinished();
     const frontierSize = state.frontier.size;
     const { revisited, notModified, changed } = visitor.revisitCounts;
     const nextDue = this.config.refresh ? state.revisits.due(0, 0, () => true).nextDue : 0;
@@ -430,7 +430,7 @@ class CrawlRun {
         launch(item.url, () => this.commit({ ...changes, errors: [`${item.url}: ${reason}`] }));
         continue;
       }
-      const suspect = !retry && attempts > 1;
+      const suspect = state.suspects.has(item.url);
       if (suspect) await Promise.all(inFlight);
       const task = launch(item.url, () => attempted.then(() => visitor.visit(item, revisit?.record)));
       if (suspect) {

@@ -7,8 +7,9 @@
  *   C json                     the crawl's seed, scope and maxDepth
  *   P depth url                a page pushed (the seed)
  *   L depth page link…         a page's links pushed, in push order, each relative to the page
- *   S                          a run started: pages taken and not finished go back on top
- *   A url                      a page taken: one attempt
+ *   S                          a run started: pages taken and not finished go back on top; see suspects
+ *   A url [1]                  a page taken: one attempt (1: taken alone, as a suspect)
+ *   U url                      the attempt was not made (its host was paused past the run's end): not counted
  *   R url                      the attempt handled an image: the page's attempts start over
  *   V url [depth]              page crawled
  *   F url reason               page failed                 X url reason   page excluded (robots, not HTML, ...)
@@ -89,6 +90,14 @@ export class CrawlState {
   readonly waitingImages = new Map<string, WaitingImage>();
   /** Attempts at pages not yet finished, since their last progress. */
   readonly attempts = new Map<string, number>();
+  /**
+   * Pages whose last attempt did not finish: the run died or stopped with it in flight. They are visited alone.
+   * An attempt that did not finish counts only when the page was alone: in company, the page that killed the run
+   * cannot be told apart, and a random crash must not use up innocent pages' attempts.
+   */
+  readonly suspects = new Set<string>();
+  /** Attempts journalled and without an outcome yet: taken alone or not. */
+  private readonly openAttempts = new Map<string, boolean>();
   /** Depth at which pages were visited, for those at depth 2 or more when maxDepth is set (to expand them again nearer). */
   readonly depths = new Map<string, number>();
   imageUrls = new UrlSet();
@@ -131,6 +140,7 @@ export class CrawlState {
       state.imageUrls = new UrlSet(snapshot.sections.imageUrls);
       for (const line of sectionLines(snapshot.sections.images)) state.addImage(line);
       for (const [n, url] of tabbed(snapshot.sections.attempts, 2)) state.attempts.set(url, Number(n));
+      for (const url of sectionLines(snapshot.sections.suspects)) state.suspects.add(url);
       for (const [depth, url] of tabbed(snapshot.sections.depths, 2)) state.depths.set(url, Number(depth));
       for (const [notBefore, depth, url, reason] of tabbed(snapshot.sections.waitingPages, 4)) {
         state.waitingPages.set(url, { depth: Number(depth), notBefore: Number(notBefore), reason });
@@ -141,7 +151,7 @@ export class CrawlState {
     }
     for (const line of loaded.journal) if (!state.apply(line)) state.skippedLines++;
     // The last run's unfinished pages go back on top, as its next run start would do.
-    state.frontier.putBackTaken();
+    state.putBackUnfinished();
     return state;
   }
 
@@ -164,6 +174,7 @@ export class CrawlState {
         imageUrls: this.imageUrls.bytes(),
         images: [...this.images].map(([file, bytes]) => `${file}\t${bytes}`),
         attempts: [...this.attempts].map(([url, n]) => `${n}\t${url}`),
+        suspects: [...this.suspects],
         depths: [...this.depths].map(([url, depth]) => `${depth}\t${url}`),
         waitingPages: [...this.waitingPages].map(([url, w]) => `${w.notBefore}\t${w.depth}\t${url}\t${w.reason}`),
         waitingImages: [...this.waitingImages].map(([url, w]) => `${w.notBefore}\t${w.attempts}\t${url}\t${w.page}\t${w.reason}`),
@@ -208,12 +219,33 @@ export class CrawlState {
   /** Takes the top page of the frontier and journals the attempt. */
   take(order: CrawlOrder): { item: FrontierItem; line: string } | null {
     const item = this.frontier.take(order);
-    return item ? { item, line: this.record(`A\t${item.url}`) } : null;
+    return item ? { item, line: this.retry(item.url) } : null;
   }
 
-  /** Journals an attempt at a waiting page whose time has come (it stays waiting until it has an outcome). */
+  /**
+   * Journals an attempt at a page taken otherwise (a waiting page whose time has come, a revisit); it stays where
+   * it is until it has an outcome. A suspect's attempt is marked as made alone: the run visits it so.
+   */
   retry(url: string): string {
-    return this.record(`A\t${url}`);
+    return this.record(this.suspects.has(url) ? `A\t${url}\t1` : `A\t${url}`);
+  }
+
+  /** The attempt just journalled was not made: the page's host is paused past the run's end. */
+  notAttempted(url: string): string {
+    return this.record(`U\t${url}`);
+  }
+
+  /**
+   * Ends the open attempts of a run that is over: its taken pages go back on top, and each page in flight becomes a
+   * suspect. Its attempt counts only if it was alone (see suspects).
+   */
+  putBackUnfinished(): void {
+    this.frontier.putBackTaken();
+    for (const [url, alone] of this.openAttempts) {
+      this.suspects.add(url);
+      if (!alone) this.uncount(url);
+    }
+    this.openAttempts.clear();
   }
 
   progressed(url: string): string {
@@ -222,6 +254,18 @@ export class CrawlState {
 
   attemptsAt(url: string): number {
     return this.attempts.get(url) ?? 0;
+  }
+
+  private uncount(url: string): void {
+    const attempts = this.attemptsAt(url) - 1;
+    if (attempts > 0) this.attempts.set(url, attempts);
+    else this.attempts.delete(url);
+  }
+
+  /** The page has an outcome for now (visited, failed, excluded, waiting, dropped, revisit recorded). */
+  private ended(url: string): void {
+    this.openAttempts.delete(url);
+    this.suspects.delete(url);
   }
 
   /** Waiting pages whose next attempt is due, earliest first. */
@@ -254,8 +298,7 @@ export class CrawlState {
     return this.record(`D\t${url}`);
   }
 
-  imageWaits(url: string, page: string, notBefore: number, reason: string): string {
-    const attempts = (this.waitingImages.get(url)?.attempts ?? 0) + 1;
+  imageWaits(url: string, page: string, notBefore: number, attempts: number, reason: string): string {
     return this.record(`Q\t${url}\t${notBefore}\t${attempts}\t${page}\t${clean(reason)}`);
   }
 
@@ -317,12 +360,17 @@ export class CrawlState {
       }
       case 'S':
         if (fields.length !== 1) return false;
-        this.frontier.putBackTaken();
+        this.putBackUnfinished();
         return true;
       case 'A':
-        if (fields.length !== 2 || !isHttpUrl(a)) return false;
+        if ((fields.length !== 2 && !(fields.length === 3 && b === '1')) || !isHttpUrl(a)) return false;
         this.frontier.takeUrl(a);
         this.attempts.set(a, this.attemptsAt(a) + 1);
+        this.openAttempts.set(a, b === '1');
+        return true;
+      case 'U':
+        if (fields.length !== 2 || !isHttpUrl(a)) return false;
+        this.uncount(a);
         return true;
       case 'R':
         if (fields.length !== 2 || !isHttpUrl(a)) return false;
@@ -343,12 +391,14 @@ export class CrawlState {
         if (fields.length !== 5 || !isHttpUrl(a) || !isCount(b) || !isCount(c)) return false;
         this.frontier.remove(a);
         this.waitingPages.set(a, { notBefore: Number(b), depth: Number(c), reason: fields[4] });
+        this.ended(a);
         return true;
       case 'D':
         if (fields.length !== 2 || !isHttpUrl(a)) return false;
         this.frontier.remove(a);
         this.waitingPages.delete(a);
         this.attempts.delete(a);
+        this.ended(a);
         return true;
       case 'Q':
         if (fields.length !== 6 || !isHttpUrl(a) || !isCount(b) || !isCount(c) || !isHttpUrl(fields[4])) return false;
@@ -376,6 +426,7 @@ export class CrawlState {
         this.revisits.set(url, { due: Number(due), interval: Number(interval), visited: Number(visited), hash, lastModified: Number(lastModified), etag, images: images as string[] });
         // A revisit that ends in a record ends its attempt.
         this.attempts.delete(url);
+        this.ended(url);
         return true;
       }
       case 'E':
@@ -397,6 +448,7 @@ export class CrawlState {
     this.frontier.remove(url);
     this.waitingPages.delete(url);
     this.attempts.delete(url);
+    this.ended(url);
     return this.history.add(url);
   }
 

@@ -107,6 +107,10 @@ describe('politeness', () => {
     assert.equal(first.done, false);
     assert.ok(first.durationMs < 14_000, `the run did not wait for the host (${first.durationMs} ms)`);
     assert.equal(s.requestLog.filter((r) => r.path === '/img/p0-0.png').length, 1, 'asked once, then left alone');
+    // Pages of the paused host that were never requested spend no attempt.
+    const unsent = first.errorStack.filter((l) => l.includes('(not an attempt, retried later)')).map((l) => new URL(l.split(': ')[0]).pathname);
+    assert.ok(unsent.length > 0, first.errorStack.join('\n'));
+    for (const path of unsent) assert.equal(s.requestLog.filter((r) => r.path === path).length, 0, `${path} was requested`);
     healthy = true;
     // The page and the image wait for the 600 s the host asked for.
     const second = await crawlOnce(config, [], 'later', { now: () => Date.now() + 700_000 });

@@ -48,7 +48,7 @@ describe('crawl state journal', () => {
 
 describe('crawl state replay', () => {
   const comparable = (state: CrawlState) => {
-    state.frontier.putBackTaken();
+    state.putBackUnfinished();
     const { sections, meta } = state.toSnapshot();
     return { meta: { ...meta, savedAt: null }, sections: Object.fromEntries(Object.entries(sections).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString() : v])) };
   };
@@ -91,6 +91,38 @@ describe('crawl state replay', () => {
     assert.equal(replayed.skippedLines, 0);
     assert.deepEqual(comparable(replayed), comparable(state));
     assert.ok(state.frontier.size > 10 && state.waitingPages.size > 5 && state.history.size > 10, `the walk reached every kind of state: ${state.frontier.size} ${state.waitingPages.size} ${state.history.size}`);
+    assert.ok(lines.some((l) => /^A\t.*\t1$/.test(l)), 'the walk took suspects alone');
+  });
+
+  test('an attempt that did not finish counts only when the page was alone; a request never made does not count', () => {
+    const [a, b] = ['http://127.0.0.1:1/a', 'http://127.0.0.1:1/b'];
+    const state = new CrawlState();
+    const lines = [state.push(b, 0, 'dfs')!, state.push(a, 0, 'dfs')!];
+    // Run 1 dies with both pages in flight: neither is charged, both become suspects.
+    lines.push(state.take('dfs')!.line, state.take('dfs')!.line);
+    assert.deepEqual([state.attemptsAt(a), state.attemptsAt(b)], [1, 1]);
+    lines.push(state.runStarted());
+    assert.deepEqual([state.attemptsAt(a), state.attemptsAt(b)], [0, 0]);
+    assert.deepEqual([...state.suspects].sort(), [a, b]);
+    // Run 2 takes the suspect alone (the line says so) and dies: that attempt counts, and it stays a suspect.
+    const alone = state.take('dfs')!;
+    assert.equal(alone.line, `A\t${alone.item.url}\t1`);
+    lines.push(alone.line, state.runStarted());
+    assert.equal(state.attemptsAt(alone.item.url), 1);
+    assert.ok(state.suspects.has(alone.item.url));
+    // Back on top, it is taken again; an outcome clears the suspicion, and a request never made gives its attempt back.
+    const again = state.take('dfs')!;
+    assert.equal(again.item.url, alone.item.url);
+    lines.push(again.line, state.pageWaits(again.item.url, 0, 5000, 'host paused'), state.notAttempted(again.item.url));
+    assert.equal(state.attemptsAt(again.item.url), 1);
+    assert.ok(!state.suspects.has(again.item.url));
+    const replayed = load(lines);
+    assert.equal(replayed.skippedLines, 0);
+    assert.deepEqual(comparable(replayed), comparable(state));
+    const snapshot = decodeSnapshot(encodeSnapshot(2, state.toSnapshot()));
+    const compacted = CrawlState.fromStore({ generation: 2, snapshot, journal: [], journalBytes: 0, snapshotBytes: 0, warnings: [] });
+    assert.deepEqual([...compacted.suspects], [a, b].filter((u) => u !== alone.item.url));
+    assert.equal(compacted.attemptsAt(alone.item.url), 1);
   });
 
   test('links are written relative to their page and read back exactly', () => {

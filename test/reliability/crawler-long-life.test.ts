@@ -66,6 +66,11 @@ class Invoker {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     this.child = child;
+    // A child killed after it answered but before its exit was seen makes the next command's write fail (EPIPE);
+    // the exit handler settles that command as killed, so the write error itself carries nothing more.
+    child.stdin!.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
     let started: () => void = () => undefined;
     this.ready = new Promise((resolve) => (started = resolve));
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -215,6 +220,7 @@ test(`${RUNS} crawler invocations by two invokers with clocks 120 s apart, kille
   const neither = site.reachablePages.filter((u) => !state.history.has(u) && !state.failed.has(u));
   const failedWithoutReason = failed.filter((u) => !state.failed.get(u)?.trim());
   const poisonReason = state.failed.get(site.poisonPage);
+  const othersFailed = failed.filter((u) => u !== site.poisonPage).map((u) => `${new URL(u).pathname}: "${state.failed.get(u)}"`);
 
   // Cost of the runs that held the lease and finished, in the order they finished.
   const held = outputs.filter((o) => o.result && !o.result.skipped && o.stateOps !== undefined);
@@ -255,7 +261,7 @@ test(`${RUNS} crawler invocations by two invokers with clocks 120 s apart, kille
     {
       area: AREA,
       promise: 'every page reachable within the rules is visited or failed with a reason; the poison page is given up',
-      figure: `${site.reachablePages.length} reachable: ${visited.length} visited, ${failed.length} failed${poisonReason ? ` (poison page: "${poisonReason}")` : ''}, ${neither.length} neither${neither.length ? ` (${neither.slice(0, 3).join(', ')})` : ''}; frontier ${state.frontier.size}`,
+      figure: `${site.reachablePages.length} reachable: ${visited.length} visited, ${failed.length} failed${poisonReason ? ` (poison page: "${poisonReason}")` : ''}${othersFailed.length ? ` (others: ${othersFailed.slice(0, 3).join('; ')})` : ''}, ${neither.length} neither${neither.length ? ` (${neither.slice(0, 3).join(', ')})` : ''}; frontier ${state.frontier.size}`,
       holds: neither.length === 0 && failedWithoutReason.length === 0 && !!poisonReason && state.frontier.size === 0 && failed.length <= 1,
     },
     {
