@@ -81,6 +81,9 @@ test('image: custom.debian12 on port 9000, HTTP trigger GET+POST, anonymous unle
   assert.deepEqual(image.props.customRuntimeConfig, { command: ['/code/bootstrap'], port: 9000 });
   // The Initializer hook warms OpenCV and libvips before the first request (src/local/serve.ts answers it).
   assert.equal(image.props.instanceLifecycleConfig.initializer.timeout, 30);
+  // 2 vCPUs for face detection within 40 ms per 0.25 MP; FC wants at least 1 GB per vCPU.
+  assert.equal(image.props.cpu, 2);
+  assert.ok(image.props.memorySize >= 1024 * image.props.cpu, `memorySize ${image.props.memorySize}`);
   assert.equal(image.props.environmentVariables.IMAGE_THREADS, String(image.props.cpu));
   const [http] = image.props.triggers;
   assert.equal(http.triggerType, 'http');
