@@ -353,7 +353,7 @@ class CrawlRun {
   /**
    * The page loop. The next page started is always what is due first: images and pages whose retry time has come,
    * then the top of the stack. A page that was taken before and did not finish (it may have crashed the process)
-   * is visited alone, so that it cannot take other pages' attempts down with it.
+   * is a suspect and is visited alone: only such a solo attempt counts if it does not finish (CrawlState.suspects).
    */
   private async crawl(state: CrawlState, visitor: PageVisitor, stopTakingAt: number, revisits: DueRevisit[]): Promise<void> {
     const inFlight = new Set<Promise<void>>();
