@@ -1,9 +1,10 @@
 /**
  * Finds the links and images of an HTML page, resolved against `<base href>` and the page URL and normalised.
  * It streams through htmlparser2's tokenizer and builds no DOM: a crawler needs the attributes of a handful of
- * tags, not a document (cheerio stays for whatever does need one).
+ * tags, not a document (cheerio stays for whatever does need one). It drives the Tokenizer itself rather than the
+ * Parser, so that only those tags get their attributes collected (the Parser builds an object for every tag).
  */
-import { Parser } from 'htmlparser2';
+import { Tokenizer, type TokenizerCallbacks } from 'htmlparser2';
 import { RefResolver } from './url';
 
 export interface PageRefs {
@@ -57,6 +58,9 @@ const PLACEHOLDER_SRC = /^\s*(?:$|data:|\S*\/(?:blank|spacer|pixel|transparent|p
 
 const tokens = (value: string | undefined) => (value ? value.toLowerCase().split(/\s+/) : []);
 
+/** The tags whose attributes RefCollector reads (and `</picture>`, which TagReader reports by itself). */
+const TAGS_READ = new Set(['a', 'img', 'picture', 'source', 'base', 'meta', 'link']);
+
 /** Raw references in document order; resolved at the end, when `<base href>` and the robots meta are known. */
 class RefCollector {
   readonly links: string[] = [];
@@ -94,8 +98,8 @@ class RefCollector {
     }
   }
 
-  onclosetag(name: string): void {
-    if (name === 'picture' && this.pictureDepth > 0) this.pictureDepth--;
+  pictureEnded(): void {
+    if (this.pictureDepth > 0) this.pictureDepth--;
   }
 
   private img(attribs: Record<string, string>): void {
@@ -124,6 +128,65 @@ class RefCollector {
   }
 }
 
+/**
+ * Tokenizer callbacks that hand RefCollector the tags it reads, with their attributes as htmlparser2's Parser gives
+ * them: names lower-cased, entities decoded, the first of repeated attributes kept. `<x/>` opens `x`, as in HTML.
+ */
+class TagReader implements TokenizerCallbacks {
+  private tag = '';
+  private attribs: Record<string, string> | null = null;
+  private name = '';
+  private value = '';
+
+  constructor(
+    private readonly html: string,
+    private readonly collector: RefCollector,
+  ) {}
+
+  onopentagname(start: number, end: number): void {
+    this.tag = this.html.slice(start, end).toLowerCase();
+    this.attribs = TAGS_READ.has(this.tag) ? Object.create(null) : null;
+  }
+
+  onattribname(start: number, end: number): void {
+    if (this.attribs) this.name = this.html.slice(start, end).toLowerCase();
+  }
+
+  onattribdata(start: number, end: number): void {
+    if (this.attribs) this.value += this.html.slice(start, end);
+  }
+
+  onattribentity(codepoint: number): void {
+    if (this.attribs) this.value += String.fromCodePoint(codepoint);
+  }
+
+  onattribend(): void {
+    if (this.attribs && !(this.name in this.attribs)) this.attribs[this.name] = this.value;
+    this.value = '';
+  }
+
+  onopentagend(): void {
+    if (this.attribs) this.collector.onopentag(this.tag, this.attribs);
+    this.attribs = null;
+  }
+
+  onselfclosingtag(): void {
+    this.onopentagend();
+  }
+
+  onclosetag(start: number, end: number): void {
+    if (end - start === 7 && this.html.slice(start, end).toLowerCase() === 'picture') this.collector.pictureEnded();
+  }
+
+  oncdata(): void {}
+  oncomment(): void {}
+  ondeclaration(): void {}
+  onend(): void {}
+  onprocessinginstruction(): void {}
+  ontext(): void {}
+  ontextentity(): void {}
+}
+
 function resolveAll(refs: string[], resolver: RefResolver): string[] {
   const seen = new Set<string>();
   for (const ref of refs) {
@@ -136,8 +199,10 @@ function resolveAll(refs: string[], resolver: RefResolver): string[] {
 /** `html` may be the response body as it came: a Buffer is decoded as UTF-8. */
 export function extractRefs(html: string | Buffer, pageUrl: string, options: ExtractOptions = {}): PageRefs {
   const collector = new RefCollector(options.nofollow ?? false);
-  const parser = new Parser(collector, { decodeEntities: true });
-  parser.end(typeof html === 'string' ? html : html.toString('utf8'));
+  const text = typeof html === 'string' ? html : html.toString('utf8');
+  const tokenizer = new Tokenizer({ xmlMode: false, decodeEntities: true }, new TagReader(text, collector));
+  tokenizer.write(text);
+  tokenizer.end();
 
   const base = (collector.baseHref && new RefResolver(pageUrl).resolve(collector.baseHref)) || pageUrl;
   const resolver = new RefResolver(base);

@@ -116,6 +116,17 @@ describe('images of a modern page', () => {
     const refs = extractRefs(Buffer.from('<a href="/caf\u00e9?a=1&amp;b=2">x</a>'), page);
     assert.deepEqual(refs.links, ['https://example.com/caf%C3%A9?a=1&b=2']);
   });
+
+  test('tags and attributes read as an HTML parser reads them: any case, first of repeated attributes, entities, no tags inside script, comments or attribute values', () => {
+    const html = `<A HREF="one.html" href="two.html">1</A> <IMG SRC="a&amp;b.png" Src="c.png">
+      <!-- <a href="commented.html"> --> <script>document.write('<a href="scripted.html">')</script>
+      <a title="<a href='inside.html'>" href="three.html?x=1&amp;y=&lt;2&gt;">3</a>
+      <PICTURE><SOURCE SRCSET="p.webp 2x" TYPE="image/webp"></Picture> <source srcset="outside.webp">
+      <div data-src="div.png"><a href="four.html"/><img/src="five.png">`;
+    const refs = extractRefs(html, 'http://example.com/');
+    assert.deepEqual(refs.links, ['http://example.com/one.html', 'http://example.com/three.html?x=1&y=%3C2%3E', 'http://example.com/four.html']);
+    assert.deepEqual(refs.images, ['http://example.com/a&b.png', 'http://example.com/p.webp', 'http://example.com/five.png']);
+  });
 });
 
 describe('RefResolver', () => {
