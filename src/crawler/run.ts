@@ -403,9 +403,9 @@ class CrawlRun {
       const revisit = !retry && revisitNext() ? revisits.shift() : undefined;
       if (revisit) revisitsTaken++;
       const next = retry
-        ? { item: { url: retry[0], depth: retry[1].depth }, line: state.retry(retry[0]) }
+        ? { item: { url: retry[0], depth: retry[1].depth }, line: state.attempt(retry[0]) }
         : revisit
-          ? { item: { url: revisit.url, depth: depth(revisit.url) }, line: state.retry(revisit.url) }
+          ? { item: { url: revisit.url, depth: depth(revisit.url) }, line: state.attempt(revisit.url) }
           : state.take(this.config.order);
       if (!next) {
         if (inFlight.size === 0) break;

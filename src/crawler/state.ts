@@ -219,14 +219,15 @@ export class CrawlState {
   /** Takes the top page of the frontier and journals the attempt. */
   take(order: CrawlOrder): { item: FrontierItem; line: string } | null {
     const item = this.frontier.take(order);
-    return item ? { item, line: this.retry(item.url) } : null;
+    return item ? { item, line: this.attempt(item.url) } : null;
   }
 
   /**
-   * Journals an attempt at a page taken otherwise (a waiting page whose time has come, a revisit); it stays where
-   * it is until it has an outcome. A suspect's attempt is marked as made alone: the run visits it so.
+   * Journals an attempt at a page: one taken from the frontier, a waiting page whose time has come, or a revisit
+   * (these two stay where they are until they have an outcome). A suspect's attempt is marked as made alone: the
+   * run visits it so.
    */
-  retry(url: string): string {
+  attempt(url: string): string {
     return this.record(this.suspects.has(url) ? `A\t${url}\t1` : `A\t${url}`);
   }
 
