@@ -40,6 +40,14 @@ export type Commit = (changes: Changes) => Promise<void>;
 /** finished: the page has its outcome (visited, failed, excluded or waiting); unfinished: the run stopped first. */
 export type PageOutcome = 'finished' | 'unfinished';
 
+/** A page's outcome, known in memory, and the sync of its last changes, which the run may await after freeing the slot. */
+export interface Visit {
+  outcome: PageOutcome;
+  committed: Promise<void>;
+}
+
+const UNFINISHED: Visit = { outcome: 'unfinished', committed: Promise.resolve() };
+
 const HTML_TYPES = /^(text\/html|application\/xhtml\+xml)\b/i;
 const ROBOTS_UNAVAILABLE = "its host's robots.txt is unavailable";
 
@@ -76,15 +84,15 @@ export class PageVisitor {
    * validators, new links and images taken as on a first visit, and a new record whose interval adapts to whether
    * the page's links and images changed.
    */
-  async visit(item: FrontierItem, previous?: PageRecord): Promise<PageOutcome> {
+  async visit(item: FrontierItem, previous?: PageRecord): Promise<Visit> {
     const { url, depth } = item;
     const { config, state, commit, logger } = this.ctx;
     const refresh = config.refresh;
     const unscheduled = () => this.unscheduled(url, previous);
-    const finish = async (line: string, error?: string, record?: Changes): Promise<PageOutcome> => {
-      await commit({ journal: [line, ...(record?.journal ?? [])], gone: record?.gone, errors: error ? [`${url}: ${error}`] : [] });
+    const finish = (line: string, error?: string, record?: Changes): Visit => {
+      const committed = commit({ journal: [line, ...(record?.journal ?? [])], gone: record?.gone, errors: error ? [`${url}: ${error}`] : [] });
       if (previous) this.revisitCounts.revisited++;
-      return 'finished';
+      return { outcome: 'finished', committed };
     };
     // With debug, every page gets a line, whatever became of it; a failed page is logged as a warning anyway.
     const excluded = (reason: string) => {
@@ -95,28 +103,27 @@ export class PageVisitor {
       logger.warn('page failed', { url, depth, reason, revisit: previous !== undefined });
       return finish(state.failedPage(url, reason), reason, unscheduled());
     };
-    const unavailable = async (reason: string, retryAfterMs?: number, unsent = false) => {
+    const unavailable = (reason: string, retryAfterMs?: number, unsent = false): Visit => {
       if (previous && refresh) {
         const attempts = state.attemptsAt(url);
         // A revisit that meets a transient failure keeps the page and its interval, and comes back no sooner than
         // minInterval: a site that is down for a day costs one request per minInterval, not one per run.
         const due = Math.max(nextAttemptAt(this.ctx.now(), attempts, retryAfterMs), this.ctx.now() + refresh.minIntervalS * 1000);
         logger.warn('page revisit will be retried', { url, reason, attempts, notBefore: new Date(due).toISOString() });
-        await commit({ journal: [state.scheduled(url, { ...previous, due: Math.ceil(due / 1000) })], errors: [`${url}: ${reason} (revisit retried later)`] });
-        return 'finished';
+        return { outcome: 'finished', committed: commit({ journal: [state.scheduled(url, { ...previous, due: Math.ceil(due / 1000) })], errors: [`${url}: ${reason} (revisit retried later)`] }) };
       }
       // A request never made (its host paused past the run's end) is no attempt: the page only waits.
       const notAttempted = unsent ? [state.notAttempted(url)] : [];
-      const attempts = state.attemptsAt(url);
+      const attempts = state.attemptsAt(url); // after the line above, which gives an unsent attempt back
       if (attempts >= config.maxAttempts) return failed(`${reason}; gave up after ${attempts} attempts`);
       const notBefore = nextAttemptAt(this.ctx.now(), attempts, retryAfterMs);
       logger.warn('page will be retried', { url, depth, reason, attempts, unsent, notBefore: new Date(notBefore).toISOString() });
       const counted = unsent ? 'not an attempt' : `attempt ${attempts} of ${config.maxAttempts}`;
       return finish(state.pageWaits(url, depth, notBefore, reason), `${reason} (${counted}, retried later)`, { journal: notAttempted });
     };
-    const unfinished = (reason: string): PageOutcome => {
+    const unfinished = (reason: string): Visit => {
       if (config.debug) logger.info('page unfinished', { url, depth, reason });
-      return 'unfinished';
+      return UNFINISHED;
     };
 
     const verdict = this.ctx.robots ? await this.ctx.robots.verdict(url) : 'allowed';
@@ -172,7 +179,6 @@ export class PageVisitor {
     if (this.ctx.signal.aborted) return unfinished('run stopping');
 
     const visitDepth = config.maxDepth !== undefined && depth >= 2 ? depth : undefined;
-    await linksCommitted;
     const journal: string[] = [];
     if (pageUrl !== url && !state.history.has(pageUrl)) journal.push(state.visited(pageUrl, visitDepth));
     if (!previous) journal.push(state.visited(url, visitDepth));
@@ -184,27 +190,29 @@ export class PageVisitor {
       if (pageUrl !== url) record.journal.push(state.scheduled(pageUrl, next));
       if (previous && previous.hash !== '' && previous.hash !== hash) this.revisitCounts.changed++;
     }
-    await commit({ journal: [...journal, ...record.journal], gone: record.gone });
+    // Queued after the links' line, and a failed write stops every later one (CrawlRun.commit): on the NAS, a page
+    // is visited only together with its links.
+    const committed = Promise.all([linksCommitted, commit({ journal: [...journal, ...record.journal], gone: record.gone })]).then(() => undefined);
     if (previous) this.revisitCounts.revisited++;
     if (config.debug) {
       const imagesSaved = saved.filter(Boolean).length;
       logger.info(previous ? 'page revisited' : 'page crawled', { url, finalUrl: pageUrl, depth, links: links.length, images: images.length, imagesSaved, ms: Date.now() - started });
     }
-    return 'finished';
+    return { outcome: 'finished', committed };
   }
 
   /** A 304: the page is as it was; its known links stay where they are (visited, or waiting), and so do its images. */
-  private async notModified(url: string, previous: PageRecord, validators: Validators): Promise<PageOutcome> {
+  private async notModified(url: string, previous: PageRecord, validators: Validators): Promise<Visit> {
     const { state, config } = this.ctx;
     const refresh = config.refresh as RefreshPolicy;
     const revalidated = refresh.images ? await Promise.all(previous.images.filter((src) => state.imageUrls.has(src)).map((src) => this.revalidateImage(src, url))) : [];
-    if (this.ctx.signal.aborted) return 'unfinished';
+    if (this.ctx.signal.aborted) return UNFINISHED;
     const record = this.recordChanges(url, this.nextRecord(refresh, previous, previous.hash, validators, previous.images), previous);
-    await this.ctx.commit(record);
+    const committed = this.ctx.commit(record);
     this.revisitCounts.revisited++;
     this.revisitCounts.notModified++;
     if (config.debug) this.ctx.logger.info('page not modified', { url, imagesRevalidated: revalidated.length });
-    return 'finished';
+    return { outcome: 'finished', committed };
   }
 
   /** The record after a visit that found `hash`: the interval shrinks when the page changed, grows when it did not. */
@@ -312,13 +320,13 @@ export class PageVisitor {
   }
 
   /** A link whose response is an image (by its bytes): saved as an image found on that URL. */
-  private async imageLink(url: string, res: FetchOutcome & { ok: true }, record: Changes): Promise<PageOutcome> {
+  private async imageLink(url: string, res: FetchOutcome & { ok: true }, record: Changes): Promise<Visit> {
     const { state, config } = this.ctx;
     const kept = await this.keepImage(url, url, res.body, () => (state.imageUrls.has(url) ? [] : [state.imageUrlHandled(url)]));
     const excluded = state.excluded(url, 'an image, not a page (saved under img/ when it passes the image checks)');
-    await this.ctx.commit({ ...kept, journal: [...kept.journal, excluded, ...record.journal], gone: record.gone });
+    const committed = this.ctx.commit({ ...kept, journal: [...kept.journal, excluded, ...record.journal], gone: record.gone });
     if (config.debug) this.ctx.logger.info('image link', { url, saved: kept.saved });
-    return 'finished';
+    return { outcome: 'finished', committed };
   }
 
   /** Fetches, checks and stores one image, committing its lines; true when a new image file was counted. */

@@ -11,7 +11,8 @@ import { Fetcher } from './fetcher';
 import { IMAGE_DIR, STATE_DIR, TEMP_DIR } from '../collection/layout';
 import { ManifestWriter } from '../collection/manifest';
 import { refuseUnmountedNas } from './nas-mount';
-import { PageVisitor, type Changes } from './page-visitor';
+import { GroupCommit, type Queued, type StateIo } from './group-commit';
+import { PageVisitor, type Changes, type Visit } from './page-visitor';
 import type { CrawlConfig } from './payload';
 import { sitemapInterval } from './revisit-policy';
 import type { PageRecord } from './revisits';
@@ -63,13 +64,7 @@ export interface RunContext {
 }
 
 /** Time spent on state I/O in one run; logged with the run, since a slow NAS shows there first. */
-export interface StateIo {
-  /** Loading the snapshot and journal. */
-  loadMs: number;
-  /** Manifest and journal appends with their syncs, and compactions. */
-  writeMs: number;
-  writes: number;
-}
+export type { StateIo } from './group-commit';
 
 const MAX_ERROR_LINES = 50;
 
@@ -140,15 +135,12 @@ async function createRootDir(rootDir: string): Promise<void> {
 
 class CrawlRun {
   private readonly store: StateStore;
-  private readonly manifest: ManifestWriter;
   private readonly errors: string[] = [];
   private readonly now: () => number;
   private pagesCrawled = 0;
   private imagesSaved = 0;
   private fatal: Error | null = null;
-  /** Changes made but not yet on the NAS; written together by one flush (group commit: one sync for many). */
-  private pending: Changes[] = [];
-  private flushing: Promise<void> | null = null;
+  private readonly writes: GroupCommit;
   /** The run's `S` line, written ahead of its first change. */
   private startLine: string | null = null;
   /** Wakes the page loop when a slot frees or links were pushed. */
@@ -163,7 +155,7 @@ class CrawlRun {
     private readonly started: number,
   ) {
     this.store = new StateStore(path.join(config.rootDir, STATE_DIR), path.join(config.rootDir, TEMP_DIR), lease);
-    this.manifest = new ManifestWriter(config.rootDir);
+    this.writes = new GroupCommit(this.store, new ManifestWriter(config.rootDir), lease, this.stateIo, (synced) => this.count(synced));
     this.now = ctx.now ?? Date.now;
   }
 
@@ -201,8 +193,8 @@ class CrawlRun {
       if (!work.idle) await this.crawl(state, visitor, stopTakingAt, work.revisits);
     } finally {
       clearTimeout(hardStop);
-      // A failed flush was already logged by the page that awaited it; here it only must not skip the clean-up.
-      await this.flushing?.catch((e: unknown) => (this.fatal ??= e as Error));
+      // A failed write was already logged by the page that awaited it; here it only must not skip the clean-up.
+      await this.writes.settled().catch((e: unknown) => (this.fatal ??= e as Error));
       await fetcher.close();
       await this.store.close();
     }
@@ -283,7 +275,10 @@ class CrawlRun {
     const damaged = loaded.warnings.length > 0 || state.skippedLines > 0 || state.damagedSections.length > 0;
     const unversioned = !loaded.snapshot || version !== STATE_VERSION;
     if (this.config.reset || damaged || unversioned || this.store.compactionDue()) {
-      await this.timedWrite(() => this.store.compact(state.toSnapshot()));
+      const started = performance.now();
+      await this.store.compact(state.toSnapshot());
+      this.stateIo.writeMs += performance.now() - started;
+      this.stateIo.writes++;
     }
     this.logger.debug('crawl state loaded', {
       generation: loaded.generation, visited: state.history.size, frontier: state.frontier.size, retrying: state.retryingCount,
@@ -373,8 +368,26 @@ class CrawlRun {
     };
     let taken = 0;
     const mayTake = () => taken < this.config.numberOfPages && Date.now() < stopTakingAt && !this.lease.lost && !this.fatal;
-    const launch = (url: string, work: () => Promise<unknown>) => {
+    // A page holds its slot until its outcome is known, not until the outcome is synced: its last sync then goes
+    // with the next page's attempt line (one group commit), instead of keeping the slot idle for a sync of its own.
+    let working = 0;
+    const launch = (url: string, work: () => Promise<Visit | void>) => {
+      working++;
+      const release = () => {
+        working--;
+        this.wake();
+      };
       const task = work()
+        .then(
+          (visit) => {
+            release();
+            return visit?.committed;
+          },
+          (e: unknown) => {
+            release();
+            throw e;
+          },
+        )
         .then(
           () => undefined,
           (e: unknown) => {
@@ -390,13 +403,13 @@ class CrawlRun {
       return task;
     };
     while (mayTake()) {
-      if (inFlight.size >= this.config.concurrency) {
+      if (working >= this.config.concurrency) {
         await this.changed();
         continue;
       }
       const image = dueImages.shift();
       if (image) {
-        launch(image[0], () => visitor.retryImage(image[0], image[1].page));
+        launch(image[0], async () => void (await visitor.retryImage(image[0], image[1].page)));
         continue;
       }
       const retry = duePages.shift();
@@ -414,7 +427,7 @@ class CrawlRun {
       }
       taken++;
       const { item } = next;
-      const attempted = this.commit({ journal: [next.line] });
+      const attempted = this.queue({ journal: [next.line] });
       const attempts = state.attemptsAt(item.url);
       if (attempts > this.config.maxAttempts) {
         const reason = `did not finish in ${this.config.maxAttempts} runs`;
@@ -432,7 +445,9 @@ class CrawlRun {
       }
       const suspect = state.suspects.has(item.url);
       if (suspect) await Promise.all(inFlight);
-      const task = launch(item.url, () => attempted.then(() => visitor.visit(item, revisit?.record)));
+      // The attempt line is written before the request, so it outlives a crash the page causes; a suspect's is
+      // synced too. Either way no other page waits for it.
+      const task = launch(item.url, () => (suspect ? attempted.synced : attempted.written).then(() => visitor.visit(item, revisit?.record)));
       if (suspect) {
         this.logger.info('page visited alone: an earlier attempt did not finish', { url: item.url, attempts });
         await task;
@@ -452,48 +467,26 @@ class CrawlRun {
     wakeUp?.();
   }
 
-  /**
-   * Settles once the changes are synced to the NAS, together with those made meanwhile. Called in the same step as
-   * the state change that made the lines, so the journal holds them in the order they changed the state.
-   */
-  private commit(changes: Changes): Promise<void> {
-    if (this.lease.lost) return Promise.resolve(); // another invocation owns the state now: write nothing
+  /** Queues the changes to be written and synced (GroupCommit); the run's `S` line goes ahead of its first change. */
+  private queue(changes: Changes): Queued {
     if (this.startLine) {
-      this.pending.push({ journal: [this.startLine] });
+      this.writes.queue({ journal: [this.startLine] });
       this.startLine = null;
     }
-    this.pending.push(changes);
-    this.flushing ??= this.flush();
-    return this.flushing;
+    return this.writes.queue(changes);
   }
 
-  /** Images are already in img/; the manifest lines go first, then the journal lines that record them. */
-  private async flush(): Promise<void> {
-    try {
-      while (this.pending.length > 0 && !this.lease.lost) {
-        const batch = this.pending.splice(0);
-        const manifestLines = batch.flatMap((c) => c.manifest ?? []);
-        const goneMarks = batch.flatMap((c) => c.gone ?? []);
-        if (manifestLines.length + goneMarks.length > 0) await this.timedWrite(() => this.manifest.append(manifestLines, goneMarks));
-        const journal = batch.flatMap((c) => c.journal);
-        await this.timedWrite(() => this.store.append(journal));
-        this.pagesCrawled += journal.filter(isVisitLine).length;
-        this.imagesSaved += journal.filter(isImageSavedLine).length;
-        for (const line of batch.flatMap((c) => c.errors ?? [])) if (this.errors.length < MAX_ERROR_LINES) this.errors.push(line);
-      }
-    } finally {
-      // Cleared in the same step as the last check of `pending`, so a later commit always starts a new flush.
-      this.flushing = null;
+  private commit(changes: Changes): Promise<void> {
+    return this.queue(changes).synced;
+  }
+
+  /** The result's counts and error lines come from what is synced. */
+  private count(synced: Changes[]): void {
+    for (const changes of synced) {
+      this.pagesCrawled += changes.journal.filter(isVisitLine).length;
+      this.imagesSaved += changes.journal.filter(isImageSavedLine).length;
+      for (const line of changes.errors ?? []) if (this.errors.length < MAX_ERROR_LINES) this.errors.push(line);
     }
   }
 
-  private async timedWrite(write: () => Promise<void>): Promise<void> {
-    const started = performance.now();
-    try {
-      await write();
-    } finally {
-      this.stateIo.writeMs += performance.now() - started;
-      this.stateIo.writes++;
-    }
-  }
 }

@@ -202,6 +202,15 @@ export class StateStore {
 
   /** Appends whole lines to this writer's own segment and syncs them, so a later kill cannot lose them. */
   async append(lines: string[]): Promise<void> {
+    await this.write(lines);
+    await this.sync();
+  }
+
+  /**
+   * Appends whole lines to this writer's own segment without syncing them: once written they outlive the process
+   * (a crash or a kill), not the machine. `sync()` makes every line written so far durable.
+   */
+  async write(lines: string[]): Promise<void> {
     if (lines.length === 0) return;
     this.checkFence();
     this.journal ??= await fs.open(this.file('journal', this.generation, this.writer), 'a', 0o644);
@@ -212,12 +221,15 @@ export class StateStore {
     const bytes = Buffer.from(lines.join('\n') + '\n');
     try {
       await this.journal.write(bytes);
-      await this.journal.datasync();
     } catch (e) {
       this.journalTorn = true;
       throw e;
     }
     this.journalLength += bytes.length;
+  }
+
+  async sync(): Promise<void> {
+    await this.journal?.datasync();
   }
 
   /** Replaces snapshot + journal by one new snapshot of the whole state, then drops generations older than the previous. */

@@ -95,7 +95,9 @@ describe('politeness', () => {
 
   test("a Retry-After past the run's end is not waited for: the page and the image stay for a later run, not failed", async () => {
     let healthy = false;
+    // Page 2's children (5 and 6) are found only after the 503s that pause the host: they are never requested.
     const s = await site({
+      pages: 7,
       override: (path) => (!healthy && (path === '/page/1.html' || path === '/img/p0-0.png') ? { status: 503, headers: { 'retry-after': '600' } } : undefined),
     });
     const root = await nasFolders.make();
