@@ -4,6 +4,7 @@
  * tags, not a document (cheerio stays for whatever does need one). It drives the Tokenizer itself rather than the
  * Parser, so that only those tags get their attributes collected (the Parser builds an object for every tag).
  */
+import { decodeHTMLAttribute } from 'entities';
 import { Tokenizer, type TokenizerCallbacks } from 'htmlparser2';
 import { RefResolver } from './url';
 
@@ -161,7 +162,7 @@ class TagReader implements TokenizerCallbacks {
   }
 
   onattribend(): void {
-    if (this.attribs && !(this.name in this.attribs)) this.attribs[this.name] = this.value;
+    if (this.attribs && !(this.name in this.attribs)) this.attribs[this.name] = this.value.includes('&') ? decodeHTMLAttribute(this.value) : this.value;
     this.value = '';
   }
 
@@ -200,7 +201,7 @@ function resolveAll(refs: string[], resolver: RefResolver): string[] {
 export function extractRefs(html: string | Buffer, pageUrl: string, options: ExtractOptions = {}): PageRefs {
   const collector = new RefCollector(options.nofollow ?? false);
   const text = typeof html === 'string' ? html : html.toString('utf8');
-  const tokenizer = new Tokenizer({ xmlMode: false, decodeEntities: true }, new TagReader(text, collector));
+  const tokenizer = new Tokenizer({ xmlMode: false, decodeEntities: false }, new TagReader(text, collector));
   tokenizer.write(text);
   tokenizer.end();
 
