@@ -157,9 +157,8 @@ class TagReader implements TokenizerCallbacks {
     if (this.attribs) this.value += this.html.slice(start, end);
   }
 
-  onattribentity(codepoint: number): void {
-    if (this.attribs) this.value += String.fromCodePoint(codepoint);
-  }
+  /** Never called with decodeEntities off: the kept values are decoded in onattribend. */
+  onattribentity(): void {}
 
   onattribend(): void {
     if (this.attribs && !(this.name in this.attribs)) this.attribs[this.name] = this.value.includes('&') ? decodeHTMLAttribute(this.value) : this.value;

@@ -54,6 +54,17 @@ function rejected(e: Error): Promise<void> {
   return promise;
 }
 
+/** Adds the time `work` takes to the run's state I/O figures. */
+export async function timedIo(io: StateIo, work: () => Promise<void>): Promise<void> {
+  const started = performance.now();
+  try {
+    await work();
+  } finally {
+    io.writeMs += performance.now() - started;
+    io.writes++;
+  }
+}
+
 const DONE: Queued = { written: Promise.resolve(), synced: Promise.resolve() };
 
 export class GroupCommit {
@@ -105,7 +116,7 @@ export class GroupCommit {
         this.beingWritten = this.pending.splice(0);
         const manifestLines = this.beingWritten.flatMap((e) => e.changes.manifest ?? []);
         const goneMarks = this.beingWritten.flatMap((e) => e.changes.gone ?? []);
-        if (manifestLines.length + goneMarks.length > 0) await this.timed(() => this.manifest.append(manifestLines, goneMarks));
+        if (manifestLines.length + goneMarks.length > 0) await timedIo(this.io, () => this.manifest.append(manifestLines, goneMarks));
         await this.store.write(this.beingWritten.flatMap((e) => e.changes.journal));
         for (const e of this.beingWritten) e.written.resolve();
         this.unsynced.push(...this.beingWritten.splice(0));
@@ -125,7 +136,7 @@ export class GroupCommit {
     try {
       while (this.unsynced.length > 0 && !this.lease.lost && !this.failure) {
         const batch = this.unsynced.splice(0);
-        await this.timed(() => this.store.sync());
+        await timedIo(this.io, () => this.store.sync());
         for (const e of batch) e.synced.resolve();
         this.onSynced(batch.map((e) => e.changes));
       }
@@ -155,16 +166,6 @@ export class GroupCommit {
     for (const entry of this.takeAll()) {
       entry.written.resolve();
       entry.synced.resolve();
-    }
-  }
-
-  private async timed(work: () => Promise<void>): Promise<void> {
-    const started = performance.now();
-    try {
-      await work();
-    } finally {
-      this.io.writeMs += performance.now() - started;
-      this.io.writes++;
     }
   }
 }

@@ -190,8 +190,8 @@ export class PageVisitor {
       if (pageUrl !== url) record.journal.push(state.scheduled(pageUrl, next));
       if (previous && previous.hash !== '' && previous.hash !== hash) this.revisitCounts.changed++;
     }
-    // Queued after the links' line, and a failed write stops every later one (CrawlRun.commit): on the NAS, a page
-    // is visited only together with its links.
+    // Queued after the links' line, and a failed write stops every later one (GroupCommit.queue): on the NAS, a
+    // page is visited only together with its links.
     const committed = Promise.all([linksCommitted, commit({ journal: [...journal, ...record.journal], gone: record.gone })]).then(() => undefined);
     if (previous) this.revisitCounts.revisited++;
     if (config.debug) {

@@ -11,7 +11,7 @@ import { Fetcher } from './fetcher';
 import { IMAGE_DIR, STATE_DIR, TEMP_DIR } from '../collection/layout';
 import { ManifestWriter } from '../collection/manifest';
 import { refuseUnmountedNas } from './nas-mount';
-import { GroupCommit, type Queued, type StateIo } from './group-commit';
+import { GroupCommit, timedIo, type Queued, type StateIo } from './group-commit';
 import { PageVisitor, type Changes, type Visit } from './page-visitor';
 import type { CrawlConfig } from './payload';
 import { sitemapInterval } from './revisit-policy';
@@ -275,10 +275,7 @@ class CrawlRun {
     const damaged = loaded.warnings.length > 0 || state.skippedLines > 0 || state.damagedSections.length > 0;
     const unversioned = !loaded.snapshot || version !== STATE_VERSION;
     if (this.config.reset || damaged || unversioned || this.store.compactionDue()) {
-      const started = performance.now();
-      await this.store.compact(state.toSnapshot());
-      this.stateIo.writeMs += performance.now() - started;
-      this.stateIo.writes++;
+      await timedIo(this.stateIo, () => this.store.compact(state.toSnapshot()));
     }
     this.logger.debug('crawl state loaded', {
       generation: loaded.generation, visited: state.history.size, frontier: state.frontier.size, retrying: state.retryingCount,
@@ -368,8 +365,8 @@ class CrawlRun {
     };
     let taken = 0;
     const mayTake = () => taken < this.config.numberOfPages && Date.now() < stopTakingAt && !this.lease.lost && !this.fatal;
-    // A page holds its slot until its outcome is known, not until the outcome is synced: its last sync then goes
-    // with the next page's attempt line (one group commit), instead of keeping the slot idle for a sync of its own.
+    // A page holds its slot until its outcome is known, not until it is synced (GroupCommit syncs behind): the run
+    // still waits for every task's sync before it ends.
     let working = 0;
     const launch = (url: string, work: () => Promise<Visit | void>) => {
       working++;
@@ -488,5 +485,4 @@ class CrawlRun {
       for (const line of changes.errors ?? []) if (this.errors.length < MAX_ERROR_LINES) this.errors.push(line);
     }
   }
-
 }
