@@ -9,6 +9,11 @@ export type CrawlOrder = 'dfs' | 'bfs';
 export interface FrontierItem {
   readonly url: string;
   readonly depth: number;
+  /**
+   * The page whose link pushed it (in dfs the latest such page, the one it is visited under), so that a link to an
+   * image file names the page it was found on. Unknown for seeds, sitemap entries and state from older versions.
+   */
+  readonly from?: string;
 }
 
 export class Frontier {
@@ -41,11 +46,11 @@ export class Frontier {
    * Adds a page; returns the item when the frontier changed, or null. With `moveToTop` (dfs, and replaying a
    * journal) a page already waiting moves to the top, keeping its smaller depth.
    */
-  push(url: string, depth: number, moveToTop: boolean): FrontierItem | null {
+  push(url: string, depth: number, moveToTop: boolean, from?: string): FrontierItem | null {
     if (this.taken.has(url)) return null;
     const existing = this.live.get(url);
     if (existing && !moveToTop) return null;
-    const item = { url, depth: existing ? Math.min(existing.depth, depth) : depth };
+    const item = { url, depth: existing ? Math.min(existing.depth, depth) : depth, from: from ?? existing?.from };
     this.live.set(url, item);
     this.items.push(item);
     return item;
@@ -99,7 +104,7 @@ export class Frontier {
   putBackTaken(): void {
     const items = [...this.taken.values()];
     this.taken.clear();
-    for (const item of items) this.push(item.url, item.depth, true);
+    for (const item of items) this.push(item.url, item.depth, true, item.from);
   }
 
   /** Live items, oldest first: the order a snapshot stores and a replay restores. */

@@ -152,7 +152,7 @@ export class PageVisitor {
     // Not requested (its host is paused past the run's end) or a transient failure: the page waits for its host.
     if (!res.ok) return res.transient ? unavailable(res.reason, res.retryAfterMs, res.unsent) : failed(res.reason);
     if (res.notModified) return this.notModified(url, previous!, res.validators);
-    if (sniffImageType(res.body)) return this.imageLink(url, res, unscheduled());
+    if (sniffImageType(res.body)) return this.imageLink(url, item.from ?? url, res, unscheduled());
     if (!HTML_TYPES.test(res.contentType)) return excluded(`not HTML (${res.contentType || 'no Content-Type'})`);
     if (res.body.length > config.maxPageBytes) return failed(`larger than the cap of ${config.maxPageBytes} bytes`);
 
@@ -320,9 +320,10 @@ export class PageVisitor {
   }
 
   /** A link whose response is an image (by its bytes): saved as an image found on that URL. */
-  private async imageLink(url: string, res: FetchOutcome & { ok: true }, record: Changes): Promise<Visit> {
+  /** `page` is the page whose link it was, when known (else the image itself stands as its page in the manifest). */
+  private async imageLink(url: string, page: string, res: FetchOutcome & { ok: true }, record: Changes): Promise<Visit> {
     const { state, config } = this.ctx;
-    const kept = await this.keepImage(url, url, res.body, () => (state.imageUrls.has(url) ? [] : [state.imageUrlHandled(url)]));
+    const kept = await this.keepImage(url, page, res.body, () => (state.imageUrls.has(url) ? [] : [state.imageUrlHandled(url)]));
     const excluded = state.excluded(url, 'an image, not a page (saved under img/ when it passes the image checks)');
     const committed = this.ctx.commit({ ...kept, journal: [...kept.journal, excluded, ...record.journal], gone: record.gone });
     if (config.debug) this.ctx.logger.info('image link', { url, saved: kept.saved });

@@ -136,7 +136,7 @@ export class CrawlState {
       for (const [lastModified, url, etag] of tabbed(snapshot.sections.imageTags, 3)) state.imageTags.set(url, { etag, lastModified: Number(lastModified) });
       for (const [since, url] of tabbed(snapshot.sections.goneImages, 2)) state.goneImages.set(url, Number(since));
       for (const [url, reason] of tabbed(snapshot.sections.failed, 2)) state.failed.set(url, reason);
-      for (const [depth, url] of tabbed(snapshot.sections.frontier, 2)) state.frontier.push(url, Number(depth), true);
+      state.loadFrontier(tabbed(snapshot.sections.frontier, 2), sectionLines(snapshot.sections.frontierFrom));
       state.imageUrls = new UrlSet(snapshot.sections.imageUrls);
       for (const line of sectionLines(snapshot.sections.images)) state.addImage(line);
       for (const [n, url] of tabbed(snapshot.sections.attempts, 2)) state.attempts.set(url, Number(n));
@@ -155,6 +155,21 @@ export class CrawlState {
     return state;
   }
 
+  /**
+   * The snapshot's frontier, oldest first, with the page each entry was pushed from (`frontierFrom`: one line per
+   * entry, relative to it, empty when unknown; a snapshot from before it has none, and a damaged one is not used).
+   */
+  private loadFrontier(entries: string[][], from: string[]): void {
+    const known = from.length === entries.length ? from : [];
+    // The links of one page share its URL string, as they do when pushed.
+    const pages = new Map<string, string>();
+    const shared = (page: string) => pages.get(page) ?? pages.set(page, page).get(page)!;
+    entries.forEach(([depth, url], i) => {
+      const page = known[i] ? resolve(known[i], url) : null;
+      this.frontier.push(url, Number(depth), true, page ? shared(page) : undefined);
+    });
+  }
+
   get totalImageDownloaded(): number {
     return this.images.size;
   }
@@ -165,12 +180,14 @@ export class CrawlState {
   }
 
   toSnapshot(): Snapshot {
+    const frontier = this.frontier.entries();
     return {
       meta: { version: STATE_VERSION, totalCrawlCount: this.totalCrawlCount, settings: this.settings, sitemapsRead: [...this.sitemapsRead], savedAt: new Date().toISOString() },
       sections: {
         history: this.history.bytes(),
         failed: [...this.failed].map(([url, reason]) => `${url}\t${reason}`),
-        frontier: this.frontier.entries().map((item) => `${item.depth}\t${item.url}`),
+        frontier: frontier.map((item) => `${item.depth}\t${item.url}`),
+        frontierFrom: frontier.map((item) => (item.from ? relativeTo(item.from, item.url) : '')),
         imageUrls: this.imageUrls.bytes(),
         images: [...this.images].map(([file, bytes]) => `${file}\t${bytes}`),
         attempts: [...this.attempts].map(([url, n]) => `${n}\t${url}`),
@@ -356,7 +373,7 @@ export class CrawlState {
         if (fields.length < 4 || !isCount(a) || !isHttpUrl(b)) return false;
         const links = fields.slice(3).map((short) => resolve(short, b));
         if (!links.every(isHttpUrl)) return false;
-        for (const url of links) this.frontier.push(url!, Number(a), true);
+        for (const url of links) this.frontier.push(url!, Number(a), true, b);
         return true;
       }
       case 'S':

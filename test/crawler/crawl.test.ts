@@ -70,8 +70,10 @@ describe('crawl of the hostile test site', () => {
     assert.deepEqual(sorted(shared.sourceUrls), [`${site.origin}/alias/same-as-shared.png`, `${site.origin}/img/shared.png`]);
     assert.equal(shared.width, 72);
     assert.equal(shared.firstPage, site.url);
-    // <a href="/photos/full-size">, served as application/octet-stream: an image by its bytes, saved and listed.
-    assert.ok([...manifest.values()].some((e) => e.sourceUrls.includes(`${site.origin}/photos/full-size`)));
+    // <a href="/photos/full-size">, served as application/octet-stream: an image by its bytes, saved and listed
+    // with the page that linked it.
+    const linked = [...manifest.values()].find((e) => e.sourceUrls.includes(`${site.origin}/photos/full-size`));
+    assert.equal(linked?.firstPage, site.url);
     // A run before the retry time does nothing; the one after it tries once more and gives up (maxAttempts 2).
     const early = await crawlOnce(testConfig(site.url, root, { maxAttempts: 2 }));
     assert.equal(early.pagesCrawledThisRun, 0);

@@ -9,14 +9,14 @@ const drain = (f: Frontier, order: 'dfs' | 'bfs') => {
 };
 
 describe('frontier', () => {
-  test('dfs takes the last found first; a page found again moves to the top, keeping its smaller depth', () => {
+  test('dfs takes the last found first; a page found again moves to the top, keeping its smaller depth and taking its new page', () => {
     const f = new Frontier();
-    f.push('a', 1, true);
+    f.push('a', 1, true, 'p');
     f.push('b', 1, true);
     f.push('c', 1, true);
-    f.push('a', 3, true);
+    f.push('a', 3, true, 'q');
     assert.equal(f.size, 3);
-    assert.deepEqual(f.take('dfs'), { url: 'a', depth: 1 });
+    assert.deepEqual(f.take('dfs'), { url: 'a', depth: 1, from: 'q' });
     assert.deepEqual(drain(f, 'dfs'), ['c', 'b']);
   });
 

@@ -46,6 +46,48 @@ describe('crawl state journal', () => {
   });
 });
 
+describe('the page a link was found on', () => {
+  const o = 'http://127.0.0.1:1';
+  const compact = (state: CrawlState, drop?: string) => {
+    const snapshot = decodeSnapshot(encodeSnapshot(2, state.toSnapshot()));
+    if (drop) delete snapshot.sections[drop];
+    return CrawlState.fromStore({ generation: 2, snapshot, journal: [], journalBytes: 0, snapshotBytes: 0, warnings: [] });
+  };
+  const fromOf = (state: CrawlState) => state.frontier.entries().map((item) => [item.url, item.from]);
+
+  test('survives replay and compaction; the latest page to push a link names it (dfs); seeds have none', () => {
+    const lines = [`P\t0\t${o}/`, `V\t${o}/`];
+    const state = load(lines);
+    lines.push(state.pushLinks(`${o}/gallery/index.html`, 1, [`${o}/gallery/full-1.jpg`, `${o}/other/full-2.jpg`, `${o}/b.html`], 'dfs')!);
+    lines.push(state.pushLinks(`${o}/b.html`, 2, [`${o}/gallery/full-1.jpg`], 'dfs')!);
+    lines.push(state.push(`${o}/seed-2`, 0, 'dfs')!);
+    const expected = [
+      [`${o}/other/full-2.jpg`, `${o}/gallery/index.html`],
+      [`${o}/b.html`, `${o}/gallery/index.html`],
+      [`${o}/gallery/full-1.jpg`, `${o}/b.html`],
+      [`${o}/seed-2`, undefined],
+    ];
+    assert.deepEqual(fromOf(state), expected);
+    assert.deepEqual(fromOf(load(lines)), expected);
+    const compacted = compact(state);
+    assert.deepEqual(fromOf(compacted), expected);
+    // Taken and put back (a run that ended first), it keeps its page.
+    compacted.take('dfs');
+    compacted.putBackUnfinished();
+    assert.deepEqual(fromOf(compacted), expected);
+  });
+
+  test('a snapshot without the section (an older crawler wrote it) or with a damaged one loads without it', () => {
+    const state = load([`P\t0\t${o}/`]);
+    state.pushLinks(`${o}/`, 1, [`${o}/a.jpg`, `${o}/b.jpg`], 'dfs');
+    assert.deepEqual(fromOf(compact(state, 'frontierFrom')).map(([, from]) => from), [undefined, undefined, undefined]);
+    const snapshot = decodeSnapshot(encodeSnapshot(2, state.toSnapshot()));
+    snapshot.sections.frontierFrom = Buffer.from('a.jpg\n');
+    const damaged = CrawlState.fromStore({ generation: 2, snapshot, journal: [], journalBytes: 0, snapshotBytes: 0, warnings: [] });
+    assert.deepEqual(damaged.frontier.entries().map((item) => item.from), [undefined, undefined, undefined]);
+  });
+});
+
 describe('crawl state replay', () => {
   const comparable = (state: CrawlState) => {
     state.putBackUnfinished();
