@@ -1,19 +1,32 @@
 /**
- * Serves the bench site on 127.0.0.1: Debian's nginx with a private prefix and config (no system config is touched)
- * when it is installed, else a small Node static server, so the crawl bench runs anywhere.
+ * Serves the bench site on 127.0.0.1 with Debian's nginx, a real web server that answers in far less CPU than a
+ * Node server (which, on a 2-core machine, takes CPU from whichever crawler runs the most connections). The
+ * installed nginx when there is one, else a private copy unpacked from Debian's package: no service is started and
+ * no system file is touched, so every machine benches against the same server. `BENCH_SERVER=node` (or an nginx
+ * that apt cannot get) serves with a small Node static server instead.
  */
+import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
-import { freePort, runCommand, startServer, type RunningServer } from '../lib/process';
+import { freePort, runCommand, startServer } from '../lib/process';
 
-const NGINX = '/usr/sbin/nginx';
+interface Nginx {
+  bin: string;
+  mimeTypes: string;
+}
 
-export interface StaticServer extends Pick<RunningServer, 'url' | 'stop'> {
+const INSTALLED: Nginx = { bin: '/usr/sbin/nginx', mimeTypes: '/etc/nginx/mime.types' };
+const UNPACKED_DIR = path.join(os.tmpdir(), 'fc-nas-images-bench-nginx');
+
+export interface StaticServer {
+  url: string;
+  stop: () => Promise<void>;
   kind: string;
 }
 
-function nginxConfig(prefix: string, root: string, port: number): string {
+function nginxConfig(nginx: Nginx, prefix: string, root: string, port: number): string {
   const temp = (name: string) => `${name}_temp_path ${path.join(prefix, name)};`;
   return `worker_processes 1;
 pid ${path.join(prefix, 'nginx.pid')};
@@ -21,7 +34,7 @@ error_log ${path.join(prefix, 'error.log')} warn;
 daemon off;
 events { worker_connections 1024; }
 http {
-  include /etc/nginx/mime.types;
+  include ${nginx.mimeTypes};
   access_log off;
   sendfile on;
   ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
@@ -33,14 +46,43 @@ http {
 `;
 }
 
-async function startNginx(root: string, prefix: string): Promise<StaticServer> {
+/** Debian's nginx and nginx-common unpacked (not installed) into UNPACKED_DIR once; null when apt cannot get them. */
+function unpackedNginx(): Nginx | null {
+  const nginx = { bin: path.join(UNPACKED_DIR, 'usr/sbin/nginx'), mimeTypes: path.join(UNPACKED_DIR, 'etc/nginx/mime.types') };
+  if (fs.existsSync(nginx.bin)) return nginx;
+  const debs = path.join(UNPACKED_DIR, 'debs');
+  fs.mkdirSync(debs, { recursive: true });
+  const quiet: ExecFileSyncOptions = { cwd: debs, stdio: ['ignore', 'ignore', 'pipe'] };
+  // As root, apt would hand the download to its _apt user, which cannot write here.
+  const download = () => execFileSync('apt-get', ['download', '-qq', '-o', 'APT::Sandbox::User=root', 'nginx', 'nginx-common'], quiet);
+  try {
+    try {
+      download();
+    } catch {
+      // Package lists not fetched yet (a fresh machine): only root can fetch them.
+      if (process.getuid?.() !== 0) throw new Error('apt has no package lists, and only root can fetch them');
+      execFileSync('apt-get', ['update', '-qq'], quiet);
+      download();
+    }
+    for (const deb of fs.readdirSync(debs).filter((f) => f.endsWith('.deb'))) execFileSync('dpkg', ['-x', path.join(debs, deb), UNPACKED_DIR]);
+    execFileSync(nginx.bin, ['-v'], quiet);
+    return nginx;
+  } catch (e) {
+    process.stderr.write(`bench: no nginx (${(e as Error).message.split('\n')[0]}); serving with the Node static server\n`);
+    fs.rmSync(UNPACKED_DIR, { recursive: true, force: true });
+    return null;
+  }
+}
+
+async function startNginx(nginx: Nginx, root: string, prefix: string): Promise<StaticServer> {
   const port = await freePort();
   fs.mkdirSync(prefix, { recursive: true });
   const conf = path.join(prefix, 'nginx.conf');
-  fs.writeFileSync(conf, nginxConfig(prefix, root, port));
-  const server = await startServer({ command: NGINX, args: ['-p', prefix, '-e', path.join(prefix, 'error.log'), '-c', conf], port });
-  const version = (await runCommand(NGINX, ['-v'])).stderrTail.replace('nginx version:', '').trim();
-  return { kind: `${version}, 1 worker`, url: server.url, stop: server.stop };
+  fs.writeFileSync(conf, nginxConfig(nginx, prefix, root, port));
+  const server = await startServer({ command: nginx.bin, args: ['-p', prefix, '-e', path.join(prefix, 'error.log'), '-c', conf], port });
+  const version = (await runCommand(nginx.bin, ['-v'])).stderrTail.replace('nginx version:', '').trim();
+  const how = nginx === INSTALLED ? 'installed' : 'unpacked from its Debian package';
+  return { kind: `${version} (${how}), 1 worker`, url: server.url, stop: server.stop };
 }
 
 const TYPES: Record<string, string> = {
@@ -86,6 +128,8 @@ async function startNodeStatic(root: string): Promise<StaticServer> {
 }
 
 /** `prefix` is a scratch folder for nginx's config, pid and logs. */
-export function startStaticServer(root: string, prefix: string): Promise<StaticServer> {
-  return fs.existsSync(NGINX) ? startNginx(root, prefix) : startNodeStatic(root);
+export async function startStaticServer(root: string, prefix: string): Promise<StaticServer> {
+  if (process.env.BENCH_SERVER === 'node') return startNodeStatic(root);
+  const nginx = fs.existsSync(INSTALLED.bin) ? INSTALLED : unpackedNginx();
+  return nginx ? startNginx(nginx, root, prefix) : startNodeStatic(root);
 }
