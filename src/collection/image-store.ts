@@ -13,7 +13,7 @@ import { IMAGE_DIR, TEMP_DIR } from './layout';
 
 /**
  * sharp (and libvips) are loaded by the first image a process checks, not at start-up: a crawler process is a cold
- * start, and most timer runs of a crawl that has seen its site save no new image. Loading takes about 40 ms.
+ * start, and most timer runs of a crawl that has seen its site save no new image. Loading them takes 30–40 ms.
  */
 let sharp: Promise<typeof Sharp> | undefined;
 const loadSharp = () => (sharp ??= import('sharp').then((module) => module.default));

@@ -319,8 +319,10 @@ export class PageVisitor {
       .map((url) => state.scheduled(url, this.freshRecord(refresh)));
   }
 
-  /** A link whose response is an image (by its bytes): saved as an image found on that URL. */
-  /** `page` is the page whose link it was, when known (else the image itself stands as its page in the manifest). */
+  /**
+   * A link whose response is an image (by its bytes): saved as an image found on `page`, the page whose link it was
+   * (the image URL itself when that is not known).
+   */
   private async imageLink(url: string, page: string, res: FetchOutcome & { ok: true }, record: Changes): Promise<Visit> {
     const { state, config } = this.ctx;
     const kept = await this.keepImage(url, page, res.body, () => (state.imageUrls.has(url) ? [] : [state.imageUrlHandled(url)]));
