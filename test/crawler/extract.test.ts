@@ -117,6 +117,21 @@ describe('images of a modern page', () => {
     assert.deepEqual(refs.links, ['https://example.com/caf%C3%A9?a=1&b=2']);
   });
 
+  test('a Buffer body gives what its UTF-8 text gives: non-ASCII values, entities that decode to non-ASCII, broken byte sequences, a BOM', () => {
+    const bytes = Buffer.concat([
+      Buffer.from('\ufeff<p>\u65e5\u672c\u8a9e\u306e\u30da\u30fc\u30b8</p><a href="/\u65e5\u672c/caf\u00e9.html">\u00e9</a>'),
+      Buffer.from('<a href="/r&eacute;sum&#xe9;-\u00fc.html">x</a><img src="/\u56fe.png" alt="\u56fe"><a href="/bad-'),
+      Buffer.from([0xff, 0xc3]),
+      Buffer.from('.html">y</a><a href="/cut-'),
+      Buffer.from([0xe6, 0x97]),
+      Buffer.from('"><img data-src="/lazy-\u00e4.png" src="data:,">'),
+    ]);
+    const refs = extractRefs(bytes, page);
+    assert.deepEqual(refs, extractRefs(bytes.toString('utf8'), page));
+    assert.deepEqual(refs.links.slice(0, 2), ['https://example.com/%E6%97%A5%E6%9C%AC/caf%C3%A9.html', 'https://example.com/r%C3%A9sum%C3%A9-%C3%BC.html']);
+    assert.deepEqual(refs.images, ['https://example.com/%E5%9B%BE.png', 'https://example.com/lazy-%C3%A4.png']);
+  });
+
   test('tags and attributes read as an HTML parser reads them: any case, first of repeated attributes, entities, no tags inside script, comments or attribute values', () => {
     const html = `<A HREF="one.html" href="two.html">1</A> <IMG SRC="a&amp;b.png" Src="c.png">
       <!-- <a href="commented.html"> --> <script>document.write('<a href="scripted.html">')</script>
