@@ -195,8 +195,12 @@ class TagReader implements TokenizerCallbacks {
 }
 
 function resolveAll(refs: string[], resolver: RefResolver): string[] {
+  // A reference written again (navigation repeated down a page) resolves to what it did the first time.
+  const written = new Set<string>();
   const seen = new Set<string>();
   for (const ref of refs) {
+    if (written.has(ref)) continue;
+    written.add(ref);
     const url = resolver.resolve(ref);
     if (url) seen.add(url);
   }
