@@ -4,6 +4,7 @@
  * body, retries with backoff for transient failures (5xx, 429, 408, timeouts, resets), per-host pacing (host-pacer.ts)
  * before every exchange, and conditional GET when the caller knows a response's validators.
  */
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
@@ -142,6 +143,8 @@ export class Fetcher {
       bodyTimeout: options.requestTimeoutMs,
     });
     this.limit = new Semaphore(options.concurrency);
+    // Each exchange in flight listens to the run's signal, and so may its pacing or retry wait.
+    setMaxListeners(Math.max(getMaxListeners(options.signal), 2 * options.concurrency + 10), options.signal);
   }
 
   /** A GET. Without validators a 304 is never asked for, so it is never a NotModified. */
@@ -212,16 +215,21 @@ export class Fetcher {
 
   /** One request and its response, holding a fetch slot throughout. */
   private async exchange(url: string, options: RequestOptions): Promise<Exchange> {
-    // A real timer, not AbortSignal.timeout(): inside AbortSignal.any() nothing references that signal, so it
-    // could be garbage-collected before firing, and a slow-loris body then held the page until the run's hard stop.
+    // One controller per exchange, aborted by a real timer (a slow-loris body must not hold the page until the run's
+    // hard stop) or by the run's signal. Cheaper per request than AbortSignal.any() of the two, and nothing in it can
+    // be garbage-collected before it fires, as an AbortSignal.timeout() inside any() could.
     const limitMs = this.options.requestTimeoutMs * 3;
-    const hopTimeout = new AbortController();
-    const timer = setTimeout(() => hopTimeout.abort(new FetchError(`no complete response within ${limitMs} ms`, undefined, true)), limitMs);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new FetchError(`no complete response within ${limitMs} ms`, undefined, true)), limitMs);
+    const run = this.options.signal;
+    const onRunAbort = () => abort.abort(run.reason);
+    if (run.aborted) onRunAbort();
+    else run.addEventListener('abort', onRunAbort, { once: true });
     try {
       const response = await request(url, {
         dispatcher: this.agent,
         method: 'GET',
-        signal: AbortSignal.any([this.options.signal, hopTimeout.signal]),
+        signal: abort.signal,
         headers: {
           'user-agent': this.options.userAgent,
           accept: options.accept ?? '*/*',
@@ -279,6 +287,7 @@ export class Fetcher {
       return { ok: true, url, status: statusCode, contentType, body, validators: validators() };
     } finally {
       clearTimeout(timer);
+      run.removeEventListener('abort', onRunAbort);
     }
   }
 }

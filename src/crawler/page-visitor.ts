@@ -288,7 +288,15 @@ export class PageVisitor {
   private keptLinks(found: string[], page: string): string[] {
     const { config, logger } = this.ctx;
     const short = found.filter((link) => link.length <= config.maxUrlLength);
-    const kept = short.slice(0, config.maxLinksPerPage).filter((link) => inScope(new URL(link), this.seed, config.scope));
+    // Links are normalised http(s) URLs, so each has a path and its origin is what precedes the path's "/". A page's
+    // links share a few origins: one scope check each, not one URL object per link.
+    const scopeOf = new Map<string, boolean>();
+    const kept = short.slice(0, config.maxLinksPerPage).filter((link) => {
+      const origin = link.slice(0, link.indexOf('/', link.indexOf('//') + 2));
+      let within = scopeOf.get(origin);
+      if (within === undefined) scopeOf.set(origin, (within = inScope(new URL(link), this.seed, config.scope)));
+      return within;
+    });
     if (config.debug && short.length < found.length) logger.info('links dropped: too long', { url: page, dropped: found.length - short.length, maxUrlLength: config.maxUrlLength });
     if (config.debug && short.length > config.maxLinksPerPage) logger.info('links dropped: too many', { url: page, dropped: short.length - config.maxLinksPerPage, maxLinksPerPage: config.maxLinksPerPage });
     return kept;
