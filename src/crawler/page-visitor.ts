@@ -18,6 +18,7 @@ import type { PageRecord } from './revisits';
 import type { RobotsRules } from './robots';
 import { inScope } from './scope';
 import type { CrawlState } from './state';
+import { originOf } from './url';
 
 /** What a step changed, for the run to commit: journal lines, then manifest lines and marks (written first), then error lines. */
 export interface Changes {
@@ -37,16 +38,16 @@ export interface RevisitCounts {
 /** Settles once the changes are on the NAS. */
 export type Commit = (changes: Changes) => Promise<void>;
 
-/** finished: the page has its outcome (visited, failed, excluded or waiting); unfinished: the run stopped first. */
-export type PageOutcome = 'finished' | 'unfinished';
-
-/** A page's outcome, known in memory, and the sync of its last changes, which the run may await after freeing the slot. */
+/**
+ * A visit whose outcome is known in memory (visited, failed, excluded, waiting, or unfinished: the run stopped
+ * first), with the sync of its last changes, which the run awaits after freeing the page's slot.
+ */
 export interface Visit {
-  outcome: PageOutcome;
   committed: Promise<void>;
 }
 
-const UNFINISHED: Visit = { outcome: 'unfinished', committed: Promise.resolve() };
+/** Unfinished: nothing was changed, so nothing is to be synced. */
+const UNFINISHED: Visit = { committed: Promise.resolve() };
 
 const HTML_TYPES = /^(text\/html|application\/xhtml\+xml)\b/i;
 const ROBOTS_UNAVAILABLE = "its host's robots.txt is unavailable";
@@ -92,7 +93,7 @@ export class PageVisitor {
     const finish = (line: string, error?: string, record?: Changes): Visit => {
       const committed = commit({ journal: [line, ...(record?.journal ?? [])], gone: record?.gone, errors: error ? [`${url}: ${error}`] : [] });
       if (previous) this.revisitCounts.revisited++;
-      return { outcome: 'finished', committed };
+      return { committed };
     };
     // With debug, every page gets a line, whatever became of it; a failed page is logged as a warning anyway.
     const excluded = (reason: string) => {
@@ -110,7 +111,7 @@ export class PageVisitor {
         // minInterval: a site that is down for a day costs one request per minInterval, not one per run.
         const due = Math.max(nextAttemptAt(this.ctx.now(), attempts, retryAfterMs), this.ctx.now() + refresh.minIntervalS * 1000);
         logger.warn('page revisit will be retried', { url, reason, attempts, notBefore: new Date(due).toISOString() });
-        return { outcome: 'finished', committed: commit({ journal: [state.scheduled(url, { ...previous, due: Math.ceil(due / 1000) })], errors: [`${url}: ${reason} (revisit retried later)`] }) };
+        return { committed: commit({ journal: [state.scheduled(url, { ...previous, due: Math.ceil(due / 1000) })], errors: [`${url}: ${reason} (revisit retried later)`] }) };
       }
       // A request never made (its host paused past the run's end) is no attempt: the page only waits.
       const notAttempted = unsent ? [state.notAttempted(url)] : [];
@@ -198,7 +199,7 @@ export class PageVisitor {
       const imagesSaved = saved.filter(Boolean).length;
       logger.info(previous ? 'page revisited' : 'page crawled', { url, finalUrl: pageUrl, depth, links: links.length, images: images.length, imagesSaved, ms: Date.now() - started });
     }
-    return { outcome: 'finished', committed };
+    return { committed };
   }
 
   /** A 304: the page is as it was; its known links stay where they are (visited, or waiting), and so do its images. */
@@ -212,7 +213,7 @@ export class PageVisitor {
     this.revisitCounts.revisited++;
     this.revisitCounts.notModified++;
     if (config.debug) this.ctx.logger.info('page not modified', { url, imagesRevalidated: revalidated.length });
-    return { outcome: 'finished', committed };
+    return { committed };
   }
 
   /** The record after a visit that found `hash`: the interval shrinks when the page changed, grows when it did not. */
@@ -288,11 +289,10 @@ export class PageVisitor {
   private keptLinks(found: string[], page: string): string[] {
     const { config, logger } = this.ctx;
     const short = found.filter((link) => link.length <= config.maxUrlLength);
-    // Links are normalised http(s) URLs, so each has a path and its origin is what precedes the path's "/". A page's
-    // links share a few origins: one scope check each, not one URL object per link.
+    // A page's links share a few origins: one scope check each, not one URL object per link.
     const scopeOf = new Map<string, boolean>();
     const kept = short.slice(0, config.maxLinksPerPage).filter((link) => {
-      const origin = link.slice(0, link.indexOf('/', link.indexOf('//') + 2));
+      const origin = originOf(link);
       let within = scopeOf.get(origin);
       if (within === undefined) scopeOf.set(origin, (within = inScope(new URL(link), this.seed, config.scope)));
       return within;
@@ -337,7 +337,7 @@ export class PageVisitor {
     const excluded = state.excluded(url, 'an image, not a page (saved under img/ when it passes the image checks)');
     const committed = this.ctx.commit({ ...kept, journal: [...kept.journal, excluded, ...record.journal], gone: record.gone });
     if (config.debug) this.ctx.logger.info('image link', { url, saved: kept.saved });
-    return { outcome: 'finished', committed };
+    return { committed };
   }
 
   /** Fetches, checks and stores one image, committing its lines; true when a new image file was counted. */

@@ -1,3 +1,5 @@
+import { originOf } from './url';
+
 /**
  * Links written relative to the page they were found on, so that a page's batch of links costs a few bytes per
  * link in the journal however long the page URL is. Every short form is checked by resolving it back: the journal
@@ -7,7 +9,7 @@ export function relativeTo(link: string, page: string): string {
   const query = page.indexOf('?');
   const path = query < 0 ? page : page.slice(0, query);
   const dir = path.slice(0, path.lastIndexOf('/') + 1);
-  const origin = page.slice(0, page.indexOf('/', page.indexOf('//') + 2));
+  const origin = originOf(page);
   const candidates: string[] = [];
   if (link.startsWith(path) && link[path.length] === '?') candidates.push(link.slice(path.length));
   if (link.startsWith(dir)) candidates.push(link.slice(dir.length));

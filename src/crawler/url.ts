@@ -19,6 +19,11 @@ export function normaliseUrl(href: string, base?: string | URL): string | null {
   return url.href;
 }
 
+/** `scheme://host[:port]` of a normalised http(s) URL: what precedes its path, which normaliseUrl always writes. */
+export function originOf(url: string): string {
+  return url.slice(0, url.indexOf('/', url.indexOf('//') + 2));
+}
+
 /**
  * A plain relative reference that WHATWG URL would copy unchanged but for dot segments: path characters it never
  * percent-encodes or rewrites, no scheme (":"), no "\\" (a "/" in http), no "%" (it may spell a dot segment), an
