@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, runCommand, startServer } from '../lib/process';
+import { freePort, runCommand, startServer, type RunningServer } from '../lib/process';
 
 interface Nginx {
   bin: string;
@@ -20,9 +20,7 @@ interface Nginx {
 const INSTALLED: Nginx = { bin: '/usr/sbin/nginx', mimeTypes: '/etc/nginx/mime.types' };
 const UNPACKED_DIR = path.join(os.tmpdir(), 'fc-nas-images-bench-nginx');
 
-export interface StaticServer {
-  url: string;
-  stop: () => Promise<void>;
+export interface StaticServer extends Pick<RunningServer, 'url' | 'stop'> {
   kind: string;
 }
 

@@ -49,9 +49,9 @@ function settler(): Settler {
 }
 
 function rejected(e: Error): Promise<void> {
-  const promise = Promise.reject(e);
-  promise.catch(() => undefined); // as in settler()
-  return promise;
+  const failed = settler();
+  failed.reject(e);
+  return failed.promise;
 }
 
 /** Adds the time `work` takes to the run's state I/O figures. */
