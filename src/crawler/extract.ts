@@ -1,11 +1,10 @@
 /**
  * Finds the links and images of an HTML page, resolved against `<base href>` and the page URL and normalised.
- * It streams through htmlparser2's tokenizer and builds no DOM: a crawler needs the attributes of a handful of
- * tags, not a document (cheerio stays for whatever does need one). It drives the Tokenizer itself rather than the
- * Parser, so that only those tags get their attributes collected (the Parser builds an object for every tag).
+ * It streams through the page with TagScanner and builds no DOM: a crawler needs the attributes of a handful of
+ * tags, not a document (cheerio stays for whatever does need one).
  */
 import { decodeHTMLAttribute } from 'entities';
-import { Tokenizer, type TokenizerCallbacks } from 'htmlparser2';
+import { TagScanner, type TagVisitor } from './tag-scanner';
 import { RefResolver } from './url';
 
 export interface PageRefs {
@@ -61,59 +60,79 @@ const tokens = (value: string | undefined) => (value ? value.toLowerCase().split
 
 const NON_ASCII = /[\x80-\xff]/;
 
-/** The tags whose attributes RefCollector reads (and `</picture>`, which TagReader reports by itself). */
-const TAGS_READ = new Set(['a', 'img', 'picture', 'source', 'base', 'meta', 'link']);
+/** The elements and attributes RefCollector reads. */
+const scanner = new TagScanner(
+  new Set(['a', 'img', 'picture', 'source', 'base', 'meta', 'link']),
+  new Set(['href', 'rel', 'src', 'srcset', 'type', 'property', 'name', 'content', 'data-srcset', ...LAZY_SRC]),
+);
+
+type Attributes = ReadonlyMap<string, string>;
 
 /** Raw references in document order; resolved at the end, when `<base href>` and the robots meta are known. */
-class RefCollector {
+class RefCollector implements TagVisitor {
   readonly links: string[] = [];
   readonly images: string[] = [];
   baseHref: string | undefined;
   metaNofollow = false;
   private pictureDepth = 0;
 
-  constructor(private readonly nofollow: boolean) {}
+  constructor(
+    private readonly nofollow: boolean,
+    /** The page was read as latin1, one character per byte: the values kept are decoded as UTF-8. */
+    private readonly bytes: boolean,
+  ) {}
 
-  onopentag(name: string, attribs: Record<string, string>): void {
+  value(raw: string): string {
+    const text = this.bytes && NON_ASCII.test(raw) ? Buffer.from(raw, 'latin1').toString('utf8') : raw;
+    return text.includes('&') ? decodeHTMLAttribute(text) : text;
+  }
+
+  onopentag(name: string, attribs: Attributes): void {
     switch (name) {
-      case 'a':
-        if (attribs.href !== undefined && !(this.nofollow && tokens(attribs.rel).includes('nofollow'))) this.links.push(attribs.href);
+      case 'a': {
+        const href = attribs.get('href');
+        if (href !== undefined && !(this.nofollow && tokens(attribs.get('rel')).includes('nofollow'))) this.links.push(href);
         return;
+      }
       case 'img':
         return this.img(attribs);
       case 'picture':
         this.pictureDepth++;
         return;
-      case 'source':
-        if (this.pictureDepth > 0 && (!attribs.type || STORABLE_TYPES.has(attribs.type.trim().toLowerCase()))) {
-          this.srcset(attribs.srcset);
-          this.srcset(attribs['data-srcset']);
+      case 'source': {
+        const type = attribs.get('type');
+        if (this.pictureDepth > 0 && (!type || STORABLE_TYPES.has(type.trim().toLowerCase()))) {
+          this.srcset(attribs.get('srcset'));
+          this.srcset(attribs.get('data-srcset'));
         }
         return;
+      }
       case 'base':
-        if (this.baseHref === undefined && attribs.href !== undefined) this.baseHref = attribs.href;
+        if (this.baseHref === undefined) this.baseHref = attribs.get('href');
         return;
       case 'meta':
         return this.meta(attribs);
-      case 'link':
-        if (attribs.href && tokens(attribs.rel).includes('image_src')) this.images.push(attribs.href);
+      case 'link': {
+        const href = attribs.get('href');
+        if (href && tokens(attribs.get('rel')).includes('image_src')) this.images.push(href);
         return;
+      }
     }
   }
 
-  pictureEnded(): void {
-    if (this.pictureDepth > 0) this.pictureDepth--;
+  onclosetag(name: string): void {
+    if (name === 'picture' && this.pictureDepth > 0) this.pictureDepth--;
   }
 
-  private img(attribs: Record<string, string>): void {
-    const lazy = LAZY_SRC.filter((key) => attribs[key]);
-    const isLazy = lazy.length > 0 || !!attribs['data-srcset'];
-    const src = attribs.src;
+  private img(attribs: Attributes): void {
+    const lazy = LAZY_SRC.map((key) => attribs.get(key)).filter((value): value is string => !!value);
+    const isLazy = lazy.length > 0 || !!attribs.get('data-srcset');
+    const src = attribs.get('src');
     if (src && !(isLazy && PLACEHOLDER_SRC.test(src))) this.images.push(src);
-    this.srcset(attribs.srcset);
+    this.srcset(attribs.get('srcset'));
     if (!isLazy) return;
-    for (const key of lazy) this.images.push(attribs[key]);
-    this.srcset(attribs['data-srcset']);
+    this.images.push(...lazy);
+    this.srcset(attribs.get('data-srcset'));
   }
 
   private srcset(value: string | undefined): void {
@@ -121,77 +140,15 @@ class RefCollector {
     if (largest) this.images.push(largest);
   }
 
-  private meta(attribs: Record<string, string>): void {
-    const property = attribs.property?.trim().toLowerCase();
-    if ((property === 'og:image' || property === 'og:image:url' || property === 'og:image:secure_url') && attribs.content) this.images.push(attribs.content);
-    if (attribs.name?.trim().toLowerCase() === 'robots') {
-      const directives = tokens(attribs.content?.replace(/,/g, ' '));
+  private meta(attribs: Attributes): void {
+    const property = attribs.get('property')?.trim().toLowerCase();
+    const content = attribs.get('content');
+    if ((property === 'og:image' || property === 'og:image:url' || property === 'og:image:secure_url') && content) this.images.push(content);
+    if (attribs.get('name')?.trim().toLowerCase() === 'robots') {
+      const directives = tokens(content?.replace(/,/g, ' '));
       if (directives.includes('nofollow') || directives.includes('none')) this.metaNofollow = true;
     }
   }
-}
-
-/**
- * Tokenizer callbacks that hand RefCollector the tags it reads, with their attributes as htmlparser2's Parser gives
- * them: names lower-cased, entities decoded, the first of repeated attributes kept. `<x/>` opens `x`, as in HTML.
- */
-class TagReader implements TokenizerCallbacks {
-  private tag = '';
-  private attribs: Record<string, string> | null = null;
-  private name = '';
-  private value = '';
-
-  constructor(
-    private readonly html: string,
-    private readonly collector: RefCollector,
-    /** `html` holds the body's bytes one per character (latin1): the values kept are decoded as UTF-8. */
-    private readonly bytes: boolean,
-  ) {}
-
-  onopentagname(start: number, end: number): void {
-    this.tag = this.html.slice(start, end).toLowerCase();
-    this.attribs = TAGS_READ.has(this.tag) ? Object.create(null) : null;
-  }
-
-  onattribname(start: number, end: number): void {
-    if (this.attribs) this.name = this.html.slice(start, end).toLowerCase();
-  }
-
-  onattribdata(start: number, end: number): void {
-    if (this.attribs) this.value += this.html.slice(start, end);
-  }
-
-  /** Never called with decodeEntities off: the kept values are decoded in onattribend. */
-  onattribentity(): void {}
-
-  onattribend(): void {
-    if (this.attribs && !(this.name in this.attribs)) {
-      const value = this.bytes && NON_ASCII.test(this.value) ? Buffer.from(this.value, 'latin1').toString('utf8') : this.value;
-      this.attribs[this.name] = value.includes('&') ? decodeHTMLAttribute(value) : value;
-    }
-    this.value = '';
-  }
-
-  onopentagend(): void {
-    if (this.attribs) this.collector.onopentag(this.tag, this.attribs);
-    this.attribs = null;
-  }
-
-  onselfclosingtag(): void {
-    this.onopentagend();
-  }
-
-  onclosetag(start: number, end: number): void {
-    if (end - start === 7 && this.html.slice(start, end).toLowerCase() === 'picture') this.collector.pictureEnded();
-  }
-
-  oncdata(): void {}
-  oncomment(): void {}
-  ondeclaration(): void {}
-  onend(): void {}
-  onprocessinginstruction(): void {}
-  ontext(): void {}
-  ontextentity(): void {}
 }
 
 function resolveAll(refs: string[], resolver: RefResolver): string[] {
@@ -214,12 +171,9 @@ function resolveAll(refs: string[], resolver: RefResolver): string[] {
  * attribute values kept are decoded as UTF-8.
  */
 export function extractRefs(html: string | Buffer, pageUrl: string, options: ExtractOptions = {}): PageRefs {
-  const collector = new RefCollector(options.nofollow ?? false);
   const bytes = typeof html !== 'string';
-  const text = bytes ? html.toString('latin1') : html;
-  const tokenizer = new Tokenizer({ xmlMode: false, decodeEntities: false }, new TagReader(text, collector, bytes));
-  tokenizer.write(text);
-  tokenizer.end();
+  const collector = new RefCollector(options.nofollow ?? false, bytes);
+  scanner.scan(bytes ? html.toString('latin1') : html, collector);
 
   const base = (collector.baseHref && new RefResolver(pageUrl).resolve(collector.baseHref)) || pageUrl;
   const resolver = new RefResolver(base);
