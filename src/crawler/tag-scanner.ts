@@ -151,8 +151,7 @@ export class TagScanner {
     let at = from;
     while (at < end && !(classOf(html.charCodeAt(at)) & (WHITE | SLASH | GT))) at++;
     const name = this.tagNames.match(html, from, at);
-    const wanted = name !== null && this.reported.has(name);
-    const attribs = wanted ? new Map<string, string>() : null;
+    const attribs = name !== null && this.reported.has(name) ? new Map<string, string>() : null;
     let selfClosing: boolean;
     for (;;) {
       // Before an attribute: white space and stray slashes; `/` then `>` (white space between) closes the tag.

@@ -6,11 +6,9 @@ import { TagScanner, type TagVisitor } from '../../src/crawler/tag-scanner';
 const TAGS = new Set(['a', 'img', 'picture']);
 const ATTRIBUTES = new Set(['href', 'src', 'data-src']);
 
-type Event = string;
-
 /** What TagScanner reports, as one line per tag. */
-function scanned(html: string): Event[] {
-  const events: Event[] = [];
+function scanned(html: string): string[] {
+  const events: string[] = [];
   const visitor: TagVisitor = {
     onopentag: (name, attribs) => events.push(`<${name} ${JSON.stringify([...attribs])}`),
     onclosetag: (name) => events.push(`</${name}`),
@@ -21,8 +19,8 @@ function scanned(html: string): Event[] {
 }
 
 /** The same, read off htmlparser2's Tokenizer in HTML mode: the behaviour TagScanner promises to keep. */
-function tokenized(html: string): Event[] {
-  const events: Event[] = [];
+function tokenized(html: string): string[] {
+  const events: string[] = [];
   let tag = '';
   let attribs: Map<string, string> | null = null;
   let name = '';
